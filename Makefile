@@ -1,0 +1,45 @@
+# seaSky: `make train` and `make test` set everything up on a fresh machine with Python 3.11.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The PyTorch pair CI and the developers' machines install (wheels that lie on the build machine).
+TORCH_PINS := torch==2.14.1 torchvision==0.29.1
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: help install train test test-full lint format bench preview clean
+
+help: ## show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet $(TORCH_PINS) -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install seaSky with its dependencies (only when missing)
+
+train: $(STAMP) ## train the baseline (ARGS="key=value ..." for overrides)
+	$(PY) -m seaSky.train experiment=baseline $(ARGS)
+
+test: $(STAMP) lint ## lint, then the fast test suite (< 10 min on 2 cores)
+	$(PY) -m pytest -q $(ARGS)
+
+test-full: $(STAMP) lint ## every test, the slow ones included
+	$(PY) -m pytest -q -m "" $(ARGS)
+
+lint: $(STAMP) ## ruff
+	$(VENV)/bin/ruff check src tests benchmarks
+
+format: $(STAMP) ## ruff fix + format
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+	$(VENV)/bin/ruff format src tests benchmarks
+
+bench: $(STAMP) ## speed benchmarks (synthetic rendering)
+	$(PY) benchmarks/bench_synthetic.py
+
+preview: $(STAMP) ## contact sheet of synthetic scenes -> docs/images/synthetic_preview.png
+	$(PY) -m seaSky.data.synthetic preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png
+
+clean: ## remove run outputs (not the venv, not the data cache)
+	rm -rf outputs multirun .pytest_cache .ruff_cache

@@ -1,0 +1,160 @@
+"""LightningDataModules: a folder of IR images/masks, and the built-in synthetic scenes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from lightning import LightningDataModule
+from torch.utils.data import DataLoader
+
+from seaSky.data.dataset import ArraySegmentationDataset
+from seaSky.data.folder import SPLITS, find_splits, load_split, raise_problems
+
+log = logging.getLogger(__name__)
+
+
+class IRSegDataModule(LightningDataModule):
+    """Train/val/test splits of a seaSky folder, decoded once and kept in memory.
+
+    Args:
+        root: data folder (layouts in :mod:`seaSky.data.folder`).
+        image_size: (height, width) every image and mask is resized to; evaluation uses it too.
+        batch_size: samples per batch.
+        num_workers: DataLoader worker processes (0 = load in the main process).
+        split_fractions: (train, val, test) fractions when ``root/splits`` does not exist.
+        split_seed: seed of that random split.
+        normalize: keyword arguments of :func:`seaSky.data.folder.normalize_image`.
+        augment: albumentations pipeline for training (None = no augmentation).
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        image_size: Sequence[int] = (128, 160),
+        batch_size: int = 16,
+        num_workers: int = 0,
+        split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
+        split_seed: int = 0,
+        normalize: Mapping | None = None,
+        augment: Callable[..., dict] | None = None,
+    ) -> None:
+        super().__init__()
+        if len(image_size) != 2 or min(image_size) < 8:
+            raise ValueError(f"data.image_size must be [height, width] of at least 8, got {image_size}")
+        self.root = Path(root)
+        self.image_size = (int(image_size[0]), int(image_size[1]))
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.split_fractions = tuple(split_fractions)
+        self.split_seed = split_seed
+        self.normalize = dict(normalize or {})
+        self.augment = augment or None  # an empty config node means no augmentation
+        self.datasets: dict[str, ArraySegmentationDataset] = {}
+
+    def setup(self, stage: str | None = None) -> None:
+        """Decode and validate all splits once; raise one DataError that lists every problem."""
+        if self.datasets:
+            return
+        splits = find_splits(self.root, self.split_fractions, self.split_seed)
+        problems: list[str] = []
+        loaded = {}
+        for name in SPLITS:
+            images, masks, split_problems = load_split(splits[name], self.image_size, self.normalize)
+            problems += split_problems
+            loaded[name] = (images, masks, [s.stem for s in splits[name]])
+        raise_problems(self.root, problems)
+        for name, (images, masks, stems) in loaded.items():
+            transform = self.augment if name == "train" else None
+            self.datasets[name] = ArraySegmentationDataset(images, masks, stems, transform)
+        sizes = ", ".join(f"{name} {len(ds)}" for name, ds in self.datasets.items())
+        height, width = self.image_size
+        log.info("Data %s: %s images at %dx%d (WxH)", self.root, sizes, width, height)
+
+    def sea_fraction(self, split: str = "train") -> float:
+        """Share of sea pixels in a split (after setup)."""
+        return float(np.mean(self.datasets[split].masks))
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            self.datasets[split],
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            drop_last=False,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+
+class SyntheticIRDataModule(IRSegDataModule):
+    """The built-in synthetic IR scenes: rendered once into a cache folder, then read like any folder.
+
+    The cache folder's name carries a hash of every rendering parameter, so changing a scene knob renders
+    a new set while an unchanged configuration reuses the old one.
+
+    Args:
+        cache_dir: parent folder of rendered sets (e.g. ``data/synthetic``).
+        n: number of scenes (split 80/10/10 by the renderer).
+        seed: rendering seed.
+        render_size: (height, width) of the rendered frames (the camera), before ``image_size`` resizing.
+        bit_depth: 16 (14-bit radiometric counts) or 8 (AGC frames).
+        scene: scene knobs (a preset's values, see ``conf/preset``); None = the default preset.
+        workers: rendering processes (None = all cores).
+        **kwargs: everything else of :class:`IRSegDataModule` except ``root``.
+    """
+
+    def __init__(
+        self,
+        cache_dir: str | Path,
+        n: int = 1200,
+        seed: int = 0,
+        render_size: Sequence[int] = (256, 320),
+        bit_depth: int = 16,
+        scene: Mapping | None = None,
+        workers: int | None = None,
+        **kwargs,
+    ) -> None:
+        self.render = {
+            "n": int(n),
+            "seed": int(seed),
+            "height": int(render_size[0]),
+            "width": int(render_size[1]),
+            "bit_depth": int(bit_depth),
+            "scene": dict(scene or {}),
+        }
+        digest = hashlib.sha1(json.dumps(self.render, sort_keys=True).encode()).hexdigest()[:10]
+        name = f"{self.render['width']}x{self.render['height']}_{bit_depth}bit_n{n}_seed{seed}_{digest}"
+        super().__init__(root=Path(cache_dir) / name, **kwargs)
+        self.workers = workers
+
+    def prepare_data(self) -> None:
+        """Render the set unless a complete one (with its dataset.json) is already cached."""
+        if (self.root / "dataset.json").is_file():
+            log.info("Using cached synthetic scenes in %s", self.root)
+            return
+        from seaSky.data.synthetic import SceneConfig, write_dataset
+
+        log.info("Rendering %d synthetic IR scenes into %s", self.render["n"], self.root)
+        write_dataset(
+            self.root,
+            n=self.render["n"],
+            seed=self.render["seed"],
+            scene=SceneConfig(**self.render["scene"]),
+            width=self.render["width"],
+            height=self.render["height"],
+            bit_depth=self.render["bit_depth"],
+            workers=self.workers,
+        )

@@ -1,0 +1,247 @@
+"""Read and validate a folder of IR images and sea masks.
+
+Two layouts are understood (``<stem>`` is the file name without suffix):
+
+* ``ROOT/images/<stem>.{png,tif,tiff,jpg,jpeg}`` + ``ROOT/masks/<stem>.png``, split by
+  ``ROOT/splits/{train,val,test}.txt`` (one stem per line) when that folder exists, else by a seeded
+  random split;
+* ``ROOT/{train,val,test}/images/...`` + ``ROOT/{train,val,test}/masks/...``.
+
+Masks hold 1 = sea and 0 = everything else, stored as {0,1} or {0,255}; any other value is an error.
+Every problem found is collected, so one run lists them all, each naming its file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
+SPLITS = ("train", "val", "test")
+
+
+class DataError(ValueError):
+    """A data set problem that the user must fix; the message names the file(s)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One image and its mask (mask_path is None where the mask is missing)."""
+
+    stem: str
+    image_path: Path
+    mask_path: Path | None
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Read an 8/16-bit (or float) greyscale image as a float32 (H, W) array of its raw values.
+
+    RGB(A) images whose colour channels are equal are taken as greyscale; real colour is an error.
+    """
+    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if data is None:
+        raise DataError(f"{path}: cannot be read as an image (corrupt or unsupported format)")
+    data = _to_single_channel(data, path, what="image")
+    if data.dtype.kind == "f" and not np.isfinite(data).all():
+        raise DataError(f"{path}: image contains NaN or infinite values")
+    return data.astype(np.float32, copy=False)
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """Read a mask as uint8 (H, W) with 1 = sea, 0 = not sea; values must be {0,1} or {0,255}."""
+    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if data is None:
+        raise DataError(f"{path}: cannot be read as a mask (corrupt or unsupported format)")
+    data = _to_single_channel(data, path, what="mask")
+    values = np.unique(data)
+    if set(values.tolist()) <= {0, 1}:
+        return data.astype(np.uint8)
+    if set(values.tolist()) <= {0, 255}:
+        return (data == 255).astype(np.uint8)
+    shown = ", ".join(str(v) for v in values[:8]) + (", ..." if len(values) > 8 else "")
+    raise DataError(f"{path}: mask values must be {{0,1}} or {{0,255}} (1/255 = sea), found {shown}")
+
+
+def _to_single_channel(data: np.ndarray, path: Path, what: str) -> np.ndarray:
+    if data.ndim == 2:
+        return data
+    if data.ndim == 3 and data.shape[2] in (3, 4):
+        colour = data[..., :3]
+        if (colour == colour[..., :1]).all():
+            return np.ascontiguousarray(colour[..., 0])
+        raise DataError(f"{path}: {what} has colour channels that differ; a greyscale {what} is expected")
+    raise DataError(f"{path}: {what} has unsupported shape {data.shape}")
+
+
+def normalize_image(
+    image: np.ndarray, mode: str = "percentile", low: float = 1.0, high: float = 99.0
+) -> np.ndarray:
+    """Scale one raw image to float32 in [0, 1].
+
+    ``percentile``: robust stretch between the ``low`` and ``high`` percentiles, clipped (the default;
+    works alike for 8-bit AGC frames and 14-bit radiometric counts). ``minmax``: full range.
+    """
+    if mode == "percentile":
+        lo, hi = np.percentile(image, [low, high])
+    elif mode == "minmax":
+        lo, hi = float(image.min()), float(image.max())
+    else:
+        raise ValueError(f"normalize mode must be 'percentile' or 'minmax', got {mode!r}")
+    scale = max(float(hi - lo), 1e-6)
+    return np.clip((image - lo) / scale, 0.0, 1.0).astype(np.float32)
+
+
+def _images_in(folder: Path) -> dict[str, Path]:
+    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+
+
+def _pair(image_dir: Path, mask_dir: Path, problems: list[str]) -> dict[str, Sample]:
+    """Match images with masks by stem; orphans and duplicate stems are recorded as problems."""
+    images: dict[str, Path] = {}
+    for path in sorted(image_dir.iterdir()):
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        if path.stem in images:
+            problems.append(f"{path}: duplicate image stem {path.stem!r} (also {images[path.stem].name})")
+            continue
+        images[path.stem] = path
+    masks = _images_in(mask_dir) if mask_dir.is_dir() else {}
+    if not mask_dir.is_dir():
+        problems.append(f"{mask_dir}: mask folder is missing")
+    for stem in sorted(set(masks) - set(images)):
+        problems.append(f"{masks[stem]}: orphan mask, no image with stem {stem!r} in {image_dir}")
+    samples = {}
+    for stem, path in images.items():
+        mask = masks.get(stem)
+        if mask is None and mask_dir.is_dir():
+            problems.append(f"{path}: no mask {stem}.png in {mask_dir}")
+        samples[stem] = Sample(stem, path, mask)
+    return samples
+
+
+def _read_split_file(path: Path, known: dict[str, Sample], problems: list[str]) -> list[Sample]:
+    stems = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    missing = [s for s in stems if s not in known]
+    for stem in missing:
+        problems.append(f"{path}: stem {stem!r} has no image in the images folder")
+    return [known[s] for s in stems if s in known]
+
+
+def random_split(samples: Sequence[Sample], fractions: Sequence[float], seed: int) -> dict[str, list[Sample]]:
+    """Seeded random split of samples by (train, val, test) fractions."""
+    if len(fractions) != 3 or any(f < 0 for f in fractions) or sum(fractions) <= 0:
+        raise ValueError(f"split fractions must be 3 non-negative numbers, got {list(fractions)}")
+    order = np.random.default_rng(seed).permutation(len(samples))
+    total = float(sum(fractions))
+    n_val = round(len(samples) * fractions[1] / total)
+    n_test = round(len(samples) * fractions[2] / total)
+    n_train = len(samples) - n_val - n_test
+    picked = [samples[i] for i in order]
+    return {
+        "train": picked[:n_train],
+        "val": picked[n_train : n_train + n_val],
+        "test": picked[n_train + n_val :],
+    }
+
+
+def find_splits(
+    root: Path | str, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0
+) -> dict[str, list[Sample]]:
+    """Find the samples of each split under ``root``; raise DataError listing every layout problem."""
+    root = Path(root)
+    problems: list[str] = []
+    if not root.is_dir():
+        raise DataError(f"{root}: data folder does not exist")
+    if (root / "images").is_dir():
+        known = _pair(root / "images", root / "masks", problems)
+        split_dir = root / "splits"
+        if split_dir.is_dir():
+            splits = {}
+            for name in SPLITS:
+                path = split_dir / f"{name}.txt"
+                if path.is_file():
+                    splits[name] = _read_split_file(path, known, problems)
+                else:
+                    problems.append(f"{path}: split file is missing")
+                    splits[name] = []
+        else:
+            splits = random_split(list(known.values()), fractions, seed)
+    elif all((root / name / "images").is_dir() for name in SPLITS):
+        splits = {
+            name: list(_pair(root / name / "images", root / name / "masks", problems).values())
+            for name in SPLITS
+        }
+    else:
+        raise DataError(
+            f"{root}: expected ROOT/images + ROOT/masks, or ROOT/{{train,val,test}}/{{images,masks}}"
+        )
+    for name in SPLITS:
+        if not splits.get(name):
+            problems.append(f"{root}: split {name!r} is empty")
+    if problems:
+        raise DataError(_problem_report(root, problems))
+    return splits
+
+
+def load_split(
+    samples: Sequence[Sample], size: tuple[int, int] | None, normalize: dict | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Decode, validate, normalise and resize a split into memory.
+
+    Returns images (N, H, W) float32 in [0, 1], masks (N, H, W) uint8 in {0, 1}, and problems (one line
+    each, naming the file). ``size`` is (height, width); None keeps the native size (all must agree).
+    """
+    normalize = dict(normalize or {})
+    images, masks, problems = [], [], []
+    for sample in samples:
+        try:
+            image = read_image(sample.image_path)
+            mask = read_mask(sample.mask_path) if sample.mask_path else None
+        except DataError as err:
+            problems.append(str(err))
+            continue
+        if mask is None:
+            continue
+        if image.shape != mask.shape:
+            problems.append(
+                f"{sample.image_path}: image is {image.shape[1]}x{image.shape[0]} but its mask "
+                f"{sample.mask_path.name} is {mask.shape[1]}x{mask.shape[0]} (WxH)"
+            )
+            continue
+        image = normalize_image(image, **normalize)
+        if size is not None and image.shape != tuple(size):
+            image, mask = resize_pair(image, mask, size)
+        images.append(image)
+        masks.append(mask)
+    if not problems and len({im.shape for im in images}) > 1:
+        problems.append("images have different sizes; set data.image_size to train on them together")
+    if problems:
+        return np.empty(0), np.empty(0), problems
+    return np.stack(images), np.stack(masks), problems
+
+
+def resize_pair(image: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Resize an image and its mask to ``size`` = (height, width), the mask by area vote (>= 0.5)."""
+    height, width = size
+    shrink = width < image.shape[1]
+    image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    # Area-average the mask and threshold at 0.5: the boundary keeps sub-pixel placement, unlike nearest.
+    mask = cv2.resize(
+        mask.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    )
+    return image, (mask >= 0.5).astype(np.uint8)
+
+
+def _problem_report(root: Path, problems: list[str]) -> str:
+    head = f"{len(problems)} problem(s) in data set {root}:"
+    return "\n".join([head, *(f"  - {p}" for p in problems)])
+
+
+def raise_problems(root: Path | str, problems: list[str]) -> None:
+    """Raise one DataError listing all problems, if there are any."""
+    if problems:
+        raise DataError(_problem_report(Path(root), problems))

@@ -1,0 +1,1 @@
+"""Models: the hand-written U-Net and the LightningModule that trains it."""

@@ -1,0 +1,143 @@
+"""LightningModule: trains a sea/sky network with BCE / Dice losses and torchmetrics metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import segmentation_models_pytorch as smp
+import torch
+from lightning import LightningModule
+from lightning.pytorch.trainer.states import TrainerFn
+from torch import nn
+from torchmetrics import MaxMetric, MeanMetric, MetricCollection
+from torchmetrics.classification import BinaryAccuracy, BinaryJaccardIndex
+from torchmetrics.segmentation import DiceScore
+
+from seaSky.model.factory import build_net
+from seaSky.model.unet import count_parameters
+
+LOSSES = ("bce", "dice", "bce_dice")
+STAGES = ("train", "val", "test")
+
+
+def segmentation_metrics() -> MetricCollection:
+    """Dice, pixel accuracy and IoU of the sea class, aggregated over all pixels of an epoch."""
+    return MetricCollection(
+        {
+            "dice": DiceScore(num_classes=1, average="micro", aggregation_level="global"),
+            "acc": BinaryAccuracy(),
+            "iou": BinaryJaccardIndex(),
+        }
+    )
+
+
+class SeaSkyLoss(nn.Module):
+    """BCE, Dice (smp.losses) or their sum, on logits against 0/1 float targets."""
+
+    def __init__(self, name: str = "bce_dice") -> None:
+        super().__init__()
+        if name not in LOSSES:
+            raise ValueError(f"model.loss must be one of {LOSSES}, got {name!r}")
+        self.bce = nn.BCEWithLogitsLoss() if "bce" in name else None
+        self.dice = smp.losses.DiceLoss(mode="binary", from_logits=True) if "dice" in name else None
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        loss = logits.new_zeros(())
+        if self.bce is not None:
+            loss = loss + self.bce(logits, target)
+        if self.dice is not None:
+            loss = loss + self.dice(logits, target)
+        return loss
+
+
+class SeaSkyModule(LightningModule):
+    """Binary sea segmentation. The network is built from plain arguments, so a checkpoint restores
+    itself: ``SeaSkyModule.load_from_checkpoint(path)``.
+
+    Args:
+        arch, in_channels, depth, base_channels, up, dropout, encoder: see
+            :func:`seaSky.model.factory.build_net`.
+        loss: ``"bce"``, ``"dice"`` or ``"bce_dice"``.
+        optimizer: partial optimizer (``_partial_: true`` in config), called with the parameters.
+        scheduler: optional partial LR scheduler, called with the optimizer; stepped once per epoch.
+        threshold: probability above which a pixel counts as sea.
+    """
+
+    def __init__(
+        self,
+        arch: str = "unet",
+        in_channels: int = 1,
+        depth: int = 4,
+        base_channels: int = 16,
+        up: str = "transpose",
+        dropout: float = 0.0,
+        encoder: str = "resnet18",
+        loss: str = "bce_dice",
+        optimizer: Callable[..., torch.optim.Optimizer] | None = None,
+        scheduler: Callable[..., torch.optim.lr_scheduler.LRScheduler] | None = None,
+        threshold: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["optimizer", "scheduler"])
+        self.net = build_net(arch, in_channels, depth, base_channels, up, dropout, encoder)
+        self.criterion = SeaSkyLoss(loss)
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.threshold = threshold
+        # One metric set and one mean loss per stage ("train" can't be a ModuleDict key: nn.Module.train).
+        self.metrics = nn.ModuleDict(
+            {f"{stage}_": segmentation_metrics().clone(prefix=f"{stage}/") for stage in STAGES}
+        )
+        self.losses = nn.ModuleDict({f"{stage}_": MeanMetric() for stage in STAGES})
+        self.val_dice_best = MaxMetric()
+
+    @property
+    def num_parameters(self) -> int:
+        return count_parameters(self.net)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """Sea logits (N, 1, H, W) for images (N, 1, H, W)."""
+        return self.net(image)
+
+    def predict_mask(self, image: torch.Tensor) -> torch.Tensor:
+        """0/1 sea mask (N, 1, H, W) as uint8."""
+        return (torch.sigmoid(self(image)) > self.threshold).to(torch.uint8)
+
+    def _step(self, batch: dict, stage: str) -> torch.Tensor:
+        image, mask = batch["image"], batch["mask"]
+        logits = self(image)
+        loss = self.criterion(logits, mask.float())
+        preds = (torch.sigmoid(logits.detach()) > self.threshold).long()
+        metrics, mean_loss = self.metrics[f"{stage}_"], self.losses[f"{stage}_"]
+        metrics.update(preds, mask.long())
+        mean_loss.update(loss.detach(), weight=image.shape[0])
+        self.log(f"{stage}/loss", mean_loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=stage != "train")
+        return loss
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        # Only fitting tracks the best value: the epoch-0 check before training and the sanity check don't.
+        if self.trainer.sanity_checking or self.trainer.state.fn != TrainerFn.FITTING:
+            return
+        dice = self.metrics["val_"]["val/dice"].compute()
+        self.val_dice_best.update(dice)
+        self.log("val/dice_best", self.val_dice_best.compute(), prog_bar=True)
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def configure_optimizers(self) -> dict:
+        if self.optimizer_factory is None:
+            optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
+        else:
+            optimizer = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
+            return {"optimizer": optimizer}
+        scheduler = self.scheduler_factory(optimizer=optimizer)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}

@@ -1,0 +1,117 @@
+"""Train, validate and test a sea/sky segmentation model: ``python -m seaSky.train experiment=baseline``.
+
+``train(cfg)`` is a plain function (seed, instantiate, epoch-0 validation, fit, test on the best
+checkpoint, results.json); ``main`` is its Hydra entry point and returns the metric named by
+``optimized_metric`` so that sweepers need nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import hydra
+import lightning as L
+from omegaconf import DictConfig, OmegaConf
+
+from seaSky.callbacks import EpochHistory
+from seaSky.data.folder import DataError
+from seaSky.io import AtomicCheckpointIO, write_json
+
+log = logging.getLogger(__name__)
+
+
+def instantiate_group(group: DictConfig | None) -> list:
+    """Instantiate every ``_target_`` entry of a config group (callbacks, loggers); None -> []."""
+    if not group:
+        return []
+    return [hydra.utils.instantiate(node) for node in group.values() if node and "_target_" in node]
+
+
+def train(cfg: DictConfig) -> dict:
+    """Fit and test the configured model; return the metrics and write ``<output_dir>/results.json``."""
+    start = time.perf_counter()
+    output_dir = Path(cfg.paths.output_dir)
+    if cfg.get("seed") is not None:
+        L.seed_everything(cfg.seed, workers=True)
+
+    datamodule: L.LightningDataModule = hydra.utils.instantiate(cfg.data)
+    model: L.LightningModule = hydra.utils.instantiate(cfg.model)
+    callbacks = instantiate_group(cfg.get("callbacks"))
+    loggers = instantiate_group(cfg.get("logger"))
+    history = next((cb for cb in callbacks if isinstance(cb, EpochHistory)), None)
+    trainer: L.Trainer = hydra.utils.instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
+    )
+    params = model.num_parameters
+    log.info("Model %s: %s trainable parameters", cfg.model.arch, f"{params:,}")
+    for logger in loggers:
+        logger.log_hyperparams({"params": params, **OmegaConf.to_container(cfg, resolve=True)})
+
+    train_seconds = 0.0
+    if cfg.get("train"):
+        if not cfg.get("ckpt_path") and not trainer.fast_dev_run:
+            trainer.validate(model, datamodule=datamodule, verbose=False)  # epoch 0: before training
+        fit_start = time.perf_counter()
+        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        train_seconds = time.perf_counter() - fit_start
+    fit_metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+
+    best_ckpt = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    test_metrics: dict[str, float] = {}
+    if cfg.get("test"):
+        ckpt = best_ckpt or None
+        if ckpt is None:
+            log.warning("No best checkpoint (fast_dev_run or no training): testing the current weights")
+        trainer.test(model, datamodule=datamodule, ckpt_path=ckpt, weights_only=False)
+        test_metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")}
+
+    epochs = trainer.current_epoch
+    n_train = len(datamodule.datasets["train"]) if getattr(datamodule, "datasets", None) else 0
+    results = {
+        **test_metrics,
+        "val/dice_best": fit_metrics.get("val/dice_best"),
+        "ckpt_best": best_ckpt,
+        "params": params,
+        "epochs": epochs,
+        "train_seconds": round(train_seconds, 2),
+        "train_images_per_s": round(epochs * n_train / train_seconds, 2) if train_seconds else None,
+        "wall_s": round(time.perf_counter() - start, 2),
+        "output_dir": str(output_dir),
+    }
+    write_json(output_dir / "results.json", results)
+    if history is not None and history.rows:
+        log.info("Per-epoch metrics (epoch 0 = before training):\n%s", history.table())
+    log.info("Results: %s", {k: v for k, v in results.items() if isinstance(v, float)})
+    log.info("Run dir: %s", output_dir)
+    return results
+
+
+@hydra.main(version_base="1.3", config_path="../../conf", config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    """Hydra entry point; returns ``cfg.optimized_metric`` for sweepers."""
+    try:
+        results = train(cfg)
+    except DataError as err:
+        log.error("%s", err)
+        raise SystemExit(2) from None
+    finally:
+        _finish_wandb()
+    metric = cfg.get("optimized_metric")
+    return results.get(metric) if metric else None
+
+
+def _finish_wandb() -> None:
+    """Close a W&B run even when training raised, so the next multirun job starts clean."""
+    import sys
+
+    if "wandb" in sys.modules:
+        import wandb
+
+        if wandb.run is not None:
+            wandb.finish()
+
+
+if __name__ == "__main__":
+    main()

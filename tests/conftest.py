@@ -1,0 +1,35 @@
+"""Shared fixtures: tiny IR-like folders written on the fly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+
+def write_scene(images: Path, masks: Path, stem: str, size=(32, 40), seed=0, bits=8, suffix=".png") -> None:
+    """A simple synthetic frame: sky above a tilted line, sea below, with noise; mask 255 = sea."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    y0, slope = rng.uniform(0.3, 0.7) * h, rng.uniform(-0.2, 0.2)
+    yy, xx = np.mgrid[0:h, 0:w]
+    sea = yy > y0 + slope * (xx - w / 2)
+    sky_level, sea_level = (0.3, 0.6) if rng.random() < 0.5 else (0.6, 0.3)
+    image = np.where(sea, sea_level, sky_level) + rng.normal(0, 0.03, size)
+    scale = 255 if bits == 8 else 16383
+    dtype = np.uint8 if bits == 8 else np.uint16
+    images.mkdir(parents=True, exist_ok=True)
+    masks.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(images / f"{stem}{suffix}"), (np.clip(image, 0, 1) * scale).astype(dtype))
+    cv2.imwrite(str(masks / f"{stem}.png"), sea.astype(np.uint8) * 255)
+
+
+@pytest.fixture
+def ir_folder(tmp_path: Path) -> Path:
+    """ROOT/images + ROOT/masks with 20 frames of 32x40, no splits folder (random split)."""
+    root = tmp_path / "ir"
+    for i in range(20):
+        write_scene(root / "images", root / "masks", f"f{i:03d}", seed=i)
+    return root
