@@ -1,0 +1,1 @@
+"""Data sources for seaSky: the synthetic infrared scene renderer and image/mask folders."""

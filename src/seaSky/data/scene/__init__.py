@@ -1,0 +1,1 @@
+"""Building blocks of the synthetic infrared scene renderer (physics, noise, objects, sensor)."""

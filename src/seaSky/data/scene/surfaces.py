@@ -1,0 +1,167 @@
+"""Radiance of the open scene: the sky (clear-sky path emission, clouds in perspective, haze/fog) and the
+sea surface (Fresnel emissivity with wind roughening, reflected sky, swell and wind waves on the water
+plane, foam, wakes, sun glint). See the docstring of seaSky.data.synthetic for the model and sources.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from seaSky.data.scene import physics
+from seaSky.data.scene.geometry import Camera
+from seaSky.data.scene.noise import fractal_noise, periodic_noise
+
+
+def _remap(tex: np.ndarray, u: np.ndarray, v: np.ndarray, interp: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """Sample a periodic texture at float texel coordinates (u, v) with wrap-around."""
+    n = np.float32(tex.shape[0])
+    u = u - np.floor(u / n) * n  # fold first: cv2.remap keeps coordinates in 16-bit fixed point
+    v = v - np.floor(v / n) * n
+    return cv2.remap(
+        tex,
+        u.astype(np.float32, copy=False),
+        v.astype(np.float32, copy=False),
+        interp,
+        borderMode=cv2.BORDER_WRAP,
+    )
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0, 1)
+    return x * x * (3 - 2 * x)
+
+
+def sky_radiance(rng: np.random.Generator, p: dict, elev: np.ndarray, az: np.ndarray, focal: float) -> tuple:
+    """Sky radiance per pixel (clear sky + clouds + haze/fog); also the clear-sky function for reflections."""
+    b_atm = float(physics.planck(p["atm_temp_k"]))
+    eps_z = p["sky_emissivity_zenith"]
+
+    def clear(zenith_deg: np.ndarray) -> np.ndarray:
+        return physics.sky_emissivity(zenith_deg, eps_z) * np.float32(b_atm)
+
+    e = np.maximum(elev, np.float32(1e-4))
+    zen = np.float32(90.0) - np.degrees(e)
+    sky = clear(zen)
+    ext_m = p["extinction_km"] * 1000.0
+    b_cloud = float(physics.planck(p["cloud_temp_k"]))
+    if p["clouds"]:
+        tex = periodic_noise(rng, 256, slope=2.8, k_min=1.0)
+        thr = float(np.quantile(tex, 1 - p["cloud_cover"]))
+        texel = rng.uniform(40.0, 120.0) * (p["cloud_base_m"] / 1000.0) ** 0.5
+        tan_e = np.tan(e)
+        r = np.minimum(np.float32(p["cloud_base_m"]) / tan_e, np.float32(200e3))
+        cloud_tex = _remap(tex, r * np.sin(az) / texel, r * np.cos(az) / texel + 37.0, cv2.INTER_CUBIC)
+        cov = _smoothstep((cloud_tex - thr) / 0.8)
+        footprint = r * r / (p["cloud_base_m"] * focal) / texel
+        att = np.exp(-0.5 * (footprint / 3.0) ** 2)
+        cov = att * cov + (1 - att) * np.float32(p["cloud_cover"])
+        tau_c = np.exp(-r / np.float32(ext_m))
+        # the cloud replaces the sky above it: L = L_clear + tau_below * eps_c * (B_cloud - L_above), with
+        # L_above ~ (1 - q) L_clear, q = share of the water-vapour column (scale height 2 km) below the cloud
+        q = 1.0 - math.exp(-p["cloud_base_m"] / 2000.0)
+        delta = np.float32(b_cloud) - np.float32(1.0 - q) * sky
+        sky = sky + cov * tau_c * np.float32(p["cloud_emissivity"]) * delta
+    # haze / fog: a near-surface layer at air temperature
+    b_air = float(physics.planck(p["air_temp_k"]))
+    path = np.minimum(np.float32(p["haze_layer_m"]) / np.sin(e), np.float32(300e3))
+    if p["fog"]:
+        tau = np.exp(-path * np.float32(3.0 / (p["fog_visibility_km"] * 1000.0)))
+        sky = tau * sky + (1 - tau) * np.float32(b_air)
+    mean_cloud = p["cloud_cover"] * 0.5 * p["cloud_emissivity"]
+
+    def reflected(zenith_deg: np.ndarray) -> np.ndarray:
+        c = clear(zenith_deg)
+        return c + np.float32(mean_cloud) * (np.float32(b_cloud) - c) * (np.float32(90.0) - zenith_deg) / 90.0
+
+    return sky, reflected
+
+
+def sea_radiance(
+    rng: np.random.Generator,
+    p: dict,
+    cam: Camera,
+    elev: np.ndarray,
+    az: np.ndarray,
+    reflected,
+    floating: list[dict],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sea radiance per pixel (meaningful below the horizon) and the distance to the water (m)."""
+    h, f, dip, d_h = cam.height_m, cam.focal_px, cam.dip_rad, cam.horizon_distance_m
+    beta = np.maximum(-elev - np.float32(dip), np.float32(0.0))
+    dist = 1.0 / (np.tan(beta) / np.float32(h) + np.float32(1.0 / d_h))
+    gx, gz = dist * np.sin(az), dist * np.cos(az)  # ground coordinates (m), z away from the camera
+    fz = dist * dist / np.float32(h * f)  # ground length of a pixel along the view (m)
+    fx = dist / np.float32(f)
+    # resolved slopes: swell components (antialiased by the pixel footprint) + wind-wave texture
+    s_view = np.zeros_like(elev)
+    s_cross = np.zeros_like(elev)
+    for j in range(3):
+        lam = p["swell_wavelength_m"] * (1.0, 0.55, 0.3)[j] * rng.uniform(0.8, 1.2)
+        k = 2 * math.pi / lam
+        phi = math.radians(p["swell_dir_deg"] + rng.normal(0, 25))
+        amp = p["swell_slope"] * (0.8, 0.5, 0.35)[j]
+        kx, kz = k * math.sin(phi), k * math.cos(phi)
+        att = np.exp(-0.5 * ((kx * fx) ** 2 + (kz * fz) ** 2))
+        wave = (
+            np.cos(gx * np.float32(kx) + gz * np.float32(kz) + np.float32(rng.uniform(0, 2 * math.pi))) * att
+        )
+        s_view += np.float32(amp * math.cos(phi)) * wave
+        s_cross += np.float32(amp * math.sin(phi)) * wave
+    cm_sigma = math.sqrt(0.5 * (0.003 + 0.00512 * p["wind_ms"]))
+    texel = 0.15 + 0.05 * p["wind_ms"]
+    tex = periodic_noise(rng, 128, slope=2.0, k_min=4.0)
+    att_t = np.exp(-0.5 * (fz / (3 * texel)) ** 2)
+    s_view += np.float32(0.6 * cm_sigma) * _remap(tex, gx / (2.5 * texel), gz / texel) * att_t
+    # unresolved roughness near the horizon: streaks parallel to it
+    streak = fractal_noise(
+        rng, *elev.shape, base_cells=2, octaves=6, persistence=0.7, aspect=6.0, work_scale=2
+    )
+    s_view += np.float32(0.25 * cm_sigma) * streak * (1 - att_t)
+    tilt = np.degrees(np.arctan(s_view))
+    theta_inc = np.float32(90.0) - np.degrees(beta)
+    eps = physics.sea_emissivity(np.clip(theta_inc - tilt, 0, 90), p["wind_ms"])
+    refl_elev = np.clip(np.degrees(beta) + 2 * tilt, 0.0, 90.0)
+    b_sea = float(physics.planck(p["sea_temp_k"]))
+    skin = fractal_noise(rng, *elev.shape, base_cells=3, octaves=4, aspect=4.0, work_scale=4)
+    b_skin = np.float32(b_sea) + np.float32(physics.dplanck_dt(p["sea_temp_k"]) * p["skin_temp_var_k"]) * skin
+    sea = eps * b_skin + (1 - eps) * reflected(np.float32(90.0) - refl_elev)
+    # foam: whitecaps / breaking bands (elongated along the crests) + vessel wakes
+    foam = np.zeros_like(elev)
+    if p["foam"]:
+        ftex = periodic_noise(rng, 128, slope=2.2, k_min=2.0)
+        thr = float(np.quantile(ftex, 1 - p["foam_cover"]))
+        fs = rng.uniform(0.3, 1.2)
+        raw = _smoothstep((_remap(ftex, gx / (5 * fs), gz / fs) - thr) / 0.6)
+        att_f = np.exp(-0.5 * (fz / (2 * fs)) ** 2)
+        foam = att_f * raw + (1 - att_f) * np.float32(p["foam_cover"] * 0.6)
+    for obj in floating:
+        if obj["kind"] == "vessel" and obj["moving"] and obj["dist_m"] < 0.8 * d_h:
+            x0 = obj["dist_m"] * math.sin(math.radians(obj["az_deg"]))
+            z0 = obj["dist_m"] * math.cos(math.radians(obj["az_deg"]))
+            hd = math.radians(obj["heading_deg"])
+            along = -(
+                (gx - np.float32(x0)) * np.float32(math.sin(hd))
+                + (gz - np.float32(z0)) * np.float32(math.cos(hd))
+            )
+            cross = (gx - np.float32(x0)) * np.float32(math.cos(hd)) - (gz - np.float32(z0)) * np.float32(
+                math.sin(hd)
+            )
+            length = obj["length_m"]
+            wake = (along > 0) & (np.abs(cross) < 0.25 * length + 0.12 * along) & (along < 12 * length)
+            decay = np.exp(-np.clip(along, 0, None) / np.float32(4 * length))
+            foam = np.maximum(foam, np.where(wake, decay * np.float32(0.9), np.float32(0.0)))
+    foam_l = np.float32(0.99 * physics.planck(p["sea_temp_k"] + 0.3))
+    sea = sea + foam * (foam_l - sea)
+    # glint of the sun (and bright sky) on the facets: a glitter path of patches below the sun
+    if p["glint"]:
+        refl_az = np.degrees(az) + 2 * np.degrees(np.arctan(s_cross))
+        d2 = (refl_elev - p["sun_elevation_deg"]) ** 2 + (
+            (refl_az - p["sun_azimuth_deg"]) * math.cos(math.radians(p["sun_elevation_deg"]))
+        ) ** 2
+        sig = max(math.degrees(cm_sigma) * 0.7, 1.0)
+        gain = float(physics.planck(p["sea_temp_k"] + p["glint_strength_k"]) - b_sea)
+        sea = sea + np.float32(gain) * np.exp(-d2 / np.float32(2 * sig * sig))
+    return sea, dist

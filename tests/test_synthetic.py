@@ -1,0 +1,207 @@
+"""Tests of the synthetic IR scene renderer: geometry vs meta, masks, determinism, files, CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from seaSky.data.synthetic import SceneConfig, load_preset, render_scene, to_8bit, write_dataset
+
+W, H = 80, 64
+
+
+def _boundary_errors(scene) -> list[float]:
+    """|chord - mask boundary| - (0.5 px + curve-to-chord deviation), per column with a 0 -> 1 boundary."""
+    m, obj, meta = scene.mask, scene.object_mask, scene.meta
+    yl, yr = meta["y_left"], meta["y_right"]
+    tol = 0.5 + meta["horizon_max_dev_px"] / np.cos(np.radians(meta["horizon_angle_deg"]))
+    out = []
+    for x in range(m.shape[1]):
+        if obj[:, x].any():
+            continue
+        col = m[:, x]
+        b = int((col == 0).sum())
+        if not 0 < b < len(col):
+            continue
+        assert (col[:b] == 0).all() and (col[b:] == 1).all(), f"column {x} is not sky-then-sea"
+        chord = yl + (yr - yl) * x / (m.shape[1] - 1)
+        out.append(abs(chord - (b - 0.5)) - tol - 1e-6)
+    return out
+
+
+def test_mask_boundary_matches_meta_chord() -> None:
+    cfg = load_preset("hard")
+    checked = 0
+    for seed in range(25):
+        s = render_scene(seed, W, H, cfg)
+        if s.meta["y_left"] is None:
+            continue
+        errs = _boundary_errors(s)
+        checked += len(errs)
+        assert max(errs, default=-1) <= 0, (seed, max(errs))
+    assert checked > 200
+
+
+def test_mask_boundary_strict_without_distortion() -> None:
+    # without lens distortion the horizon (a small circle of the sky sphere, depressed by the dip) is a
+    # straight line to within a few hundredths of a pixel, so the tolerance is 0.5 px plus that
+    cfg = replace(SceneConfig(), distortion_k1=(0.0, 0.0), large_roll_prob=0.5)
+    for seed in range(15):
+        s = render_scene(seed, W, H, cfg)
+        if s.meta["y_left"] is not None:
+            assert s.meta["horizon_max_dev_px"] < 0.1
+            assert max(_boundary_errors(s), default=-1) <= 0, seed
+
+
+def test_objects_are_not_sea() -> None:
+    cfg = replace(
+        SceneConfig(),
+        vessel_prob=1.0,
+        max_vessels=4,
+        buoy_prob=1.0,
+        land_prob=1.0,
+        vessel_distance_m=(100.0, 3000.0),
+        out_of_view_prob=0.0,
+    )
+    drawn = 0
+    for seed in range(8):
+        s = render_scene(seed, 160, 128, cfg)
+        assert s.object_mask.shape == s.mask.shape
+        assert (s.mask[s.object_mask == 1] == 0).all()
+        drawn += int(s.object_mask.sum())
+    assert drawn > 50
+
+
+def test_deterministic_and_seed_dependent() -> None:
+    a, b, c = render_scene(7, W, H), render_scene(7, W, H), render_scene(8, W, H)
+    assert a.image.tobytes() == b.image.tobytes() and a.mask.tobytes() == b.mask.tobytes()
+    assert a.meta == b.meta
+    assert a.image.tobytes() != c.image.tobytes()
+
+
+def test_dtypes_and_ranges() -> None:
+    s = render_scene(3, W, H)
+    assert s.image.dtype == np.uint16 and s.image.shape == (H, W) and s.image.max() <= 16383
+    assert s.mask.dtype == np.uint8 and set(np.unique(s.mask)) <= {0, 1}
+    e = to_8bit(s.image)
+    assert e.dtype == np.uint8 and e.shape == (H, W) and e.max() > 200 and e.min() < 50
+
+
+@pytest.mark.parametrize("preset", ["easy", "default", "hard"])
+def test_presets_render_at_two_sizes(preset: str) -> None:
+    cfg = load_preset(preset)
+    for w, h in ((W, H), (97, 61)):
+        s = render_scene(1, w, h, cfg)
+        assert s.image.shape == (h, w) and s.mask.shape == (h, w)
+
+
+def test_clear_errors() -> None:
+    with pytest.raises(TypeError, match="unknown scene knob"):
+        SceneConfig(fog_probability=0.5)
+    with pytest.raises(ValueError, match="unknown preset 'nope'.*default"):
+        load_preset("nope")
+    with pytest.raises(ValueError, match="width"):
+        render_scene(0, 8, H)
+    with pytest.raises(ValueError, match="fog_prob"):
+        SceneConfig(fog_prob=2.0)
+
+
+def _write(tmp: Path, name: str, bit_depth: int, cfg: SceneConfig | None = None, n: int = 8) -> Path:
+    return write_dataset(
+        tmp / name, n=n, seed=3, scene=cfg, width=W, height=H, bit_depth=bit_depth, workers=1, progress=False
+    )
+
+
+def test_write_dataset_layout_and_bytes(tmp_path: Path) -> None:
+    out = _write(tmp_path, "a", 16)
+    again = _write(tmp_path, "b", 16)
+    stems = [f"syn_{i:06d}" for i in range(8)]
+    for stem in stems:
+        img = cv2.imread(str(out / "images" / f"{stem}.png"), cv2.IMREAD_UNCHANGED)
+        mask = cv2.imread(str(out / "masks" / f"{stem}.png"), cv2.IMREAD_UNCHANGED)
+        assert img.dtype == np.uint16 and img.shape == (H, W) and img.max() <= 16383
+        assert mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
+        for sub in ("images", "masks"):
+            assert (out / sub / f"{stem}.png").read_bytes() == (again / sub / f"{stem}.png").read_bytes()
+    splits = [s for k in ("train", "val", "test") for s in (out / "splits" / f"{k}.txt").read_text().split()]
+    assert sorted(splits) == stems
+    info = json.loads((out / "dataset.json").read_text())
+    assert info["n"] == 8 and info["scene"]["fog_prob"] == SceneConfig().fog_prob
+    assert not list(tmp_path.glob("*.tmp-*"))
+    out8 = _write(tmp_path, "c", 8, n=2)
+    img8 = cv2.imread(str(out8 / "images" / "syn_000000.png"), cv2.IMREAD_UNCHANGED)
+    assert img8.dtype == np.uint8 and img8.shape == (H, W)
+
+
+def test_scene_seed_independent_of_n_and_workers(tmp_path: Path) -> None:
+    a = write_dataset(tmp_path / "a", n=3, seed=5, width=W, height=H, workers=1, progress=False)
+    b = write_dataset(tmp_path / "b", n=5, seed=5, width=W, height=H, workers=2, progress=False)
+    for i in range(3):
+        p = f"images/syn_{i:06d}.png"
+        assert (a / p).read_bytes() == (b / p).read_bytes()
+
+
+def test_meta_csv_no_horizon_rows(tmp_path: Path) -> None:
+    cfg = replace(SceneConfig(), out_of_view_prob=1.0, roll_std_deg=0.0, large_roll_prob=0.0)
+    out = _write(tmp_path, "nohor", 16, cfg, n=6)
+    with open(out / "meta.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6
+    for r in rows:
+        assert r["y_left"] == "" and r["y_right"] == ""
+        mask = cv2.imread(str(out / "masks" / f"{r['stem']}.png"), cv2.IMREAD_UNCHANGED)
+        # all sky, or all sea apart from floating objects (their pixels are the only 0s)
+        assert float(r["sea_fraction"]) == 0.0 or (mask == 0).sum() == 0 or float(r["sea_fraction"]) > 0.8
+        assert (mask == 255).all() or (mask == 0).all() or int(r["n_objects"]) > 0
+    for key in (
+        "horizon_angle_deg",
+        "horizon_max_dev_px",
+        "horizon_contrast_sigma",
+        "polarity",
+        "sea_fraction",
+        "noise_sigma_counts",
+    ):
+        assert key in rows[0]
+
+
+def test_cli_renders_and_previews(tmp_path: Path) -> None:
+    out = tmp_path / "cli"
+    base = [
+        sys.executable,
+        "-m",
+        "seaSky.data.synthetic",
+        f"out_dir={out}",
+        "n=6",
+        "width=80",
+        "height=64",
+        "workers=1",
+        "progress=false",
+    ]
+    run = subprocess.run(
+        [*base, "preset=hard", "preset.fog_prob=0.5"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert len(list((out / "images").glob("*.png"))) == 6 and (out / "dataset.json").exists()
+    assert json.loads((out / "dataset.json").read_text())["scene"]["fog_prob"] == 0.5
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli"]  # Hydra wrote nothing into the cwd
+    run = subprocess.run(
+        [*base, "preview=true", "preview_n=6"], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert cv2.imread(str(out / "preview.png")).shape[0] > 64
+    bad = subprocess.run(
+        [*base, "preset.no_such_knob=1"], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert bad.returncode != 0
