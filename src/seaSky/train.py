@@ -29,6 +29,12 @@ def instantiate_group(group: DictConfig | None) -> list:
     return [hydra.utils.instantiate(node) for node in group.values() if node and "_target_" in node]
 
 
+def resolved_config(cfg: DictConfig) -> dict:
+    """The job's config as a plain dict with interpolations resolved (without the ``hydra`` node)."""
+    job = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
+    return OmegaConf.to_container(job, resolve=True, throw_on_missing=True)
+
+
 def train(cfg: DictConfig) -> dict:
     """Fit and test the configured model; return the metrics and write ``<output_dir>/results.json``."""
     start = time.perf_counter()
@@ -47,7 +53,7 @@ def train(cfg: DictConfig) -> dict:
     params = model.num_parameters
     log.info("Model %s: %s trainable parameters", cfg.model.arch, f"{params:,}")
     for logger in loggers:
-        logger.log_hyperparams({"params": params, **OmegaConf.to_container(cfg, resolve=True)})
+        logger.log_hyperparams({"params": params, **resolved_config(cfg)})
 
     train_seconds = 0.0
     if cfg.get("train"):

@@ -99,11 +99,20 @@ class IRSegDataModule(LightningDataModule):
         return self._loader("test", shuffle=False)
 
 
+def renderer_fingerprint() -> str:
+    """Hash of the synthetic renderer's source files: a changed renderer never reuses a stale cache."""
+    package = Path(__file__).parent
+    digest = hashlib.sha1()
+    for path in [package / "synthetic.py", *sorted((package / "scene").glob("*.py"))]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 class SyntheticIRDataModule(IRSegDataModule):
     """The built-in synthetic IR scenes: rendered once into a cache folder, then read like any folder.
 
-    The cache folder's name carries a hash of every rendering parameter, so changing a scene knob renders
-    a new set while an unchanged configuration reuses the old one.
+    The cache folder's name carries a hash of every rendering parameter and of the renderer's source, so
+    changing a scene knob or the renderer renders a new set while an unchanged one reuses the old set.
 
     Args:
         cache_dir: parent folder of rendered sets (e.g. ``data/synthetic``).
@@ -135,7 +144,8 @@ class SyntheticIRDataModule(IRSegDataModule):
             "bit_depth": int(bit_depth),
             "scene": dict(scene or {}),
         }
-        digest = hashlib.sha1(json.dumps(self.render, sort_keys=True).encode()).hexdigest()[:10]
+        key = json.dumps({**self.render, "renderer": renderer_fingerprint()}, sort_keys=True)
+        digest = hashlib.sha1(key.encode()).hexdigest()[:10]
         name = f"{self.render['width']}x{self.render['height']}_{bit_depth}bit_n{n}_seed{seed}_{digest}"
         super().__init__(root=Path(cache_dir) / name, **kwargs)
         self.workers = workers

@@ -1,0 +1,161 @@
+"""Training through the real Hydra config: composition, fast_dev_run, a tiny run that learns, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+from seaSky.train import resolved_config, train
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
+# tiny synthetic scenes so a whole training takes seconds on 2 cores
+TINY = [
+    "data.n=48",
+    "data.render_size=[32,40]",
+    "data.image_size=[32,40]",
+    "data.batch_size=8",
+    "data.workers=1",
+    "model.depth=2",
+    "model.base_channels=8",
+    "trainer.accelerator=cpu",
+    "callbacks.rich_progress_bar=null",
+]
+
+
+def make_cfg(output_dir: Path, data_dir: Path, overrides: list[str]) -> DictConfig:
+    """Compose conf/train.yaml as the CLI would, with the run and data dirs in temporary folders."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+    HydraConfig().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(output_dir)
+        cfg.paths.data_dir = str(data_dir)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One synthetic-scene cache for the whole session: each set is rendered once."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+@pytest.mark.parametrize("model", ["unet", "smp_unet"])
+def test_experiments_compose_and_instantiate(tmp_path: Path, experiment: str, model: str) -> None:
+    import hydra
+
+    cfg = make_cfg(tmp_path, tmp_path, [f"experiment={experiment}", f"model={model}"])
+    resolved_config(cfg)
+    module = hydra.utils.instantiate(cfg.model)
+    assert module.num_parameters > 0
+    datamodule = hydra.utils.instantiate(cfg.data)
+    assert datamodule.root.parent == tmp_path / "synthetic"
+
+
+def test_every_config_group_option_composes(tmp_path: Path) -> None:
+    groups = {"trainer": None, "callbacks": None, "logger": None, "debug": None, "preset": None}
+    for group in groups:
+        for option in sorted(p.stem for p in (CONF / group).glob("*.yaml")):
+            resolved_config(make_cfg(tmp_path, tmp_path, [f"{group}={option}"]))
+
+
+def test_fast_dev_run(tmp_path: Path, data_dir: Path) -> None:
+    cfg = make_cfg(tmp_path, data_dir, [*TINY, "debug=fdr"])
+    results = train(cfg)
+    assert set(results) >= {"test/dice", "test/acc", "test/iou", "test/loss", "params", "wall_s"}
+    assert json.loads((tmp_path / "results.json").read_text())["params"] == results["params"]
+
+
+def test_tiny_training_learns_and_writes_its_outputs(tmp_path: Path, data_dir: Path) -> None:
+    cfg = make_cfg(tmp_path, data_dir, [*TINY, "trainer.max_epochs=4", "model.optimizer.lr=0.01"])
+    results = train(cfg)
+    with open(tmp_path / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3, 4]
+    dice = [float(r["val/dice"]) for r in rows]
+    assert max(dice[1:]) > dice[0] + 0.05, f"val Dice did not rise above its epoch-0 value: {dice}"
+    assert results["val/dice_best"] == pytest.approx(max(dice[1:]), abs=1e-6)
+    # accuracy is a real number consistent with Dice, never 0.00 (the tutorial's bug)
+    assert 0.5 < results["test/acc"] <= 1.0 and 0.0 < results["test/dice"] <= 1.0
+    assert Path(results["ckpt_best"]).is_file()
+    assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+    saved = json.loads((tmp_path / "results.json").read_text())
+    for key in ("test/dice", "test/acc", "test/iou", "test/loss", "val/dice_best", "ckpt_best", "params"):
+        assert key in saved
+    # the cache was rendered once and is reused (its completion marker is not rewritten)
+    (cache,) = (data_dir / "synthetic").iterdir()
+    stamp = (cache / "dataset.json").stat().st_mtime_ns
+    train(make_cfg(tmp_path / "again", data_dir, [*TINY, "debug=fdr"]))
+    assert (cache / "dataset.json").stat().st_mtime_ns == stamp
+
+
+def test_checkpoint_restores_itself(tmp_path: Path, data_dir: Path) -> None:
+    from seaSky.model.module import SeaSkyModule
+
+    cfg = make_cfg(tmp_path, data_dir, [*TINY, "trainer.max_epochs=1"])
+    results = train(cfg)
+    module = SeaSkyModule.load_from_checkpoint(results["ckpt_best"], map_location="cpu")
+    assert module.hparams.depth == 2 and module.num_parameters == results["params"]
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "seaSky.train", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_help_cfg_and_unknown_key(tmp_path: Path) -> None:
+    assert "experiment" in _cli("--help", cwd=tmp_path).stdout
+    job = _cli("experiment=baseline", "--cfg", "job", cwd=tmp_path)
+    assert job.returncode == 0 and "base_channels" in job.stdout
+    bad = _cli("experiment=baseline", "model.depthh=3", cwd=tmp_path)
+    assert bad.returncode != 0 and "depthh" in bad.stderr
+
+
+def test_cli_trains_on_a_folder_of_8bit_frames_of_another_size(tmp_path: Path) -> None:
+    from conftest import write_scene
+
+    root = tmp_path / "frames"
+    for i in range(24):
+        write_scene(root / "images", root / "masks", f"frame{i:02d}", size=(36, 48), seed=i)
+    run_dir = tmp_path / "run"
+    done = _cli(
+        "experiment=baseline",
+        "data=folder",
+        f"data.root={root}",
+        "data.image_size=[32,40]",
+        "model.depth=2",
+        "model.base_channels=4",
+        "trainer.max_epochs=1",
+        f"hydra.run.dir={run_dir}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((run_dir / "results.json").read_text())
+    assert 0.0 <= results["test/dice"] <= 1.0
+    assert str(run_dir) in done.stdout + done.stderr
+
+
+def test_cli_bad_data_gives_one_message_per_problem(tmp_path: Path) -> None:
+    from conftest import write_scene
+
+    root = tmp_path / "frames"
+    for i in range(10):
+        write_scene(root / "images", root / "masks", f"frame{i:02d}", seed=i)
+    (root / "masks" / "frame03.png").write_bytes(b"broken")
+    done = _cli("data=folder", f"data.root={root}", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert done.returncode == 2
+    out = done.stdout + done.stderr
+    assert "frame03.png: cannot be read as a mask" in out
+    assert "Traceback" not in out
