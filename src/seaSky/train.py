@@ -13,13 +13,15 @@ from pathlib import Path
 
 import hydra
 import lightning as L
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from seaSky.callbacks import EpochHistory
+from seaSky.config import register_resolvers, resolved_config
 from seaSky.data.folder import DataError
 from seaSky.io import AtomicCheckpointIO, write_json
 
 log = logging.getLogger(__name__)
+register_resolvers()
 
 
 def instantiate_group(group: DictConfig | None) -> list:
@@ -27,12 +29,6 @@ def instantiate_group(group: DictConfig | None) -> list:
     if not group:
         return []
     return [hydra.utils.instantiate(node) for node in group.values() if node and "_target_" in node]
-
-
-def resolved_config(cfg: DictConfig) -> dict:
-    """The job's config as a plain dict with interpolations resolved (without the ``hydra`` node)."""
-    job = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
-    return OmegaConf.to_container(job, resolve=True, throw_on_missing=True)
 
 
 def train(cfg: DictConfig) -> dict:

@@ -61,6 +61,8 @@ class SeaSkyModule(LightningModule):
         optimizer: partial optimizer (``_partial_: true`` in config), called with the parameters.
         scheduler: optional partial LR scheduler, called with the optimizer; stepped once per epoch.
         threshold: probability above which a pixel counts as sea.
+        channels_last: run the network in channels-last memory format (faster convolutions on CPUs
+            with oneDNN and on tensor-core GPUs; results are the same up to float rounding).
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class SeaSkyModule(LightningModule):
         optimizer: Callable[..., torch.optim.Optimizer] | None = None,
         scheduler: Callable[..., torch.optim.lr_scheduler.LRScheduler] | None = None,
         threshold: float = 0.5,
+        channels_last: bool = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
@@ -84,6 +87,9 @@ class SeaSkyModule(LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.threshold = threshold
+        self.channels_last = channels_last
+        if channels_last:
+            self.net = self.net.to(memory_format=torch.channels_last)
         # One metric set and one mean loss per stage ("train" can't be a ModuleDict key: nn.Module.train).
         self.metrics = nn.ModuleDict(
             {f"{stage}_": segmentation_metrics().clone(prefix=f"{stage}/") for stage in STAGES}
@@ -97,6 +103,8 @@ class SeaSkyModule(LightningModule):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """Sea logits (N, 1, H, W) for images (N, 1, H, W)."""
+        if self.channels_last:
+            image = image.contiguous(memory_format=torch.channels_last)
         return self.net(image)
 
     def predict_mask(self, image: torch.Tensor) -> torch.Tensor:
