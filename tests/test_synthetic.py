@@ -105,7 +105,7 @@ def test_presets_render_at_two_sizes(preset: str) -> None:
 
 def test_clear_errors() -> None:
     with pytest.raises(TypeError, match="unknown scene knob"):
-        SceneConfig(fog_probability=0.5)
+        SceneConfig.from_dict({"fog_probability": 0.5, "fog_prob": 0.1})
     with pytest.raises(ValueError, match="unknown preset 'nope'.*default"):
         load_preset("nope")
     with pytest.raises(ValueError, match="width"):

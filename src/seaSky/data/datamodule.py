@@ -162,7 +162,7 @@ class SyntheticIRDataModule(IRSegDataModule):
             self.root,
             n=self.render["n"],
             seed=self.render["seed"],
-            scene=SceneConfig(**self.render["scene"]),
+            scene=SceneConfig.from_dict(self.render["scene"]),
             width=self.render["width"],
             height=self.render["height"],
             bit_depth=self.render["bit_depth"],

@@ -43,7 +43,8 @@ import math
 import multiprocessing as mp
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,23 +154,17 @@ class SceneConfig:
         if self.max_vessels < 0:
             raise ValueError(f"scene knob 'max_vessels' must be >= 0, got {self.max_vessels}")
 
+    @classmethod
+    def from_dict(cls, values: Mapping) -> SceneConfig:
+        """Build from a preset's values; unknown knobs are one clear error listing them all."""
+        unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise TypeError(f"unknown scene knob(s) {unknown}; see SceneConfig or conf/preset/default.yaml")
+        return cls(**values)
+
     def to_dict(self) -> dict:
         """Plain dict (lists for ranges), as written into dataset.json."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
-
-
-_dataclass_init = SceneConfig.__init__
-
-
-@functools.wraps(_dataclass_init)
-def _checked_init(self: SceneConfig, *args: object, **kwargs: object) -> None:
-    unknown = sorted(set(kwargs) - {f.name for f in dataclasses.fields(SceneConfig)})
-    if unknown:
-        raise TypeError(f"unknown scene knob(s) {unknown}; see SceneConfig or conf/preset/default.yaml")
-    _dataclass_init(self, *args, **kwargs)
-
-
-SceneConfig.__init__ = _checked_init  # type: ignore[method-assign]
 
 
 @dataclass
@@ -187,7 +182,7 @@ def load_preset(name: str) -> SceneConfig:
     valid = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
     if name not in valid:
         raise ValueError(f"unknown preset {name!r}; valid presets: {valid} (in {PRESET_DIR})")
-    return SceneConfig(**_read_preset(name))
+    return SceneConfig.from_dict(_read_preset(name))
 
 
 def _read_preset(name: str) -> dict:
@@ -482,7 +477,7 @@ def scene_seed(seed: int, index: int) -> int:
 def _render_chunk(
     indices: list[int], tmp_dir: str, seed: int, cfg: dict, width: int, height: int, bit_depth: int
 ) -> list[dict]:
-    scene_cfg = SceneConfig(**cfg)
+    scene_cfg = SceneConfig.from_dict(cfg)
     rows = []
     for i in indices:
         s_seed = scene_seed(seed, i)
@@ -550,8 +545,10 @@ def write_dataset(
                     rows += job(c)
                     bar.update(len(c))
             else:
-                with mp.get_context("fork").Pool(workers) as pool:
-                    for part in pool.imap_unordered(job, chunks):
+                # An executor, not a Pool: a worker that dies raises BrokenProcessPool instead of
+                # leaving the parent waiting forever.
+                with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+                    for part in pool.map(job, chunks):
                         rows += part
                         bar.update(len(part))
         rows.sort(key=lambda r: r["stem"])
@@ -757,7 +754,7 @@ def run(cfg) -> Path:
     """Do what the CLI config asks: render the set, or only a preview, and/or statistics."""
     from omegaconf import OmegaConf
 
-    scene = SceneConfig(**OmegaConf.to_container(cfg.preset, resolve=True))
+    scene = SceneConfig.from_dict(OmegaConf.to_container(cfg.preset, resolve=True))
     out = Path(cfg.out_dir)
     if cfg.preview:
         n_prev = int(cfg.preview_n)
