@@ -97,29 +97,30 @@ def test_all_problems_are_listed_at_once(tmp_path: Path) -> None:
     root = _bad_folder(tmp_path)
     (root / "splits").mkdir()
     stems = ["ok00", "grey_mask", "small_mask", "no_mask", "corrupt", "ok01", "ok02"]
-    (root / "splits" / "train.txt").write_text("\n".join(stems) + "\nghost\n")
-    (root / "splits" / "val.txt").write_text("ok03\n")
+    (root / "splits" / "train.txt").write_text("\n".join(stems) + "\nghost\nok01\n")
+    (root / "splits" / "val.txt").write_text("ok03\nok00\n")
     (root / "splits" / "test.txt").write_text("")
-    with pytest.raises(DataError) as err:
-        find_splits(root)
-    message = str(err.value)
-    assert "orphan.png: orphan mask" in message
-    assert "no_mask.png: no mask no_mask.png" in message
-    assert "train.txt: stem 'ghost' has no image" in message
-    assert "split 'test' is empty" in message
-    # file-content problems are found when the splits are decoded
-    (root / "splits" / "train.txt").write_text("\n".join([*stems[:3], "corrupt"]) + "\n")
-    (root / "splits" / "test.txt").write_text("ok04\n")
-    (root / "masks" / "orphan.png").unlink()
-    (root / "images" / "no_mask.png").unlink()
+    cv2.imwrite(str(root / "masks" / "ok02.tif"), np.zeros((32, 40), np.uint8))
     with pytest.raises(DataError) as err:
         _setup(root)
     lines = str(err.value).splitlines()
-    assert lines[0].startswith("3 problem(s) in data set")
-    bad_values = "grey_mask.png: mask values must be {0,1} or {0,255}"
-    assert any(bad_values in line and "128" in line for line in lines)
+    # layout problems (found from file names) and content problems (found by decoding) in one report
+    expected = [
+        "orphan.png: orphan mask",
+        "no_mask.png: no mask no_mask.png",
+        "train.txt: stem 'ghost' has no image",
+        "train.txt: stem 'ok01' is listed again (already in train.txt)",
+        "val.txt: stem 'ok00' is listed again (already in train.txt)",
+        "ok02.tif: duplicate mask stem 'ok02'",
+        "split 'test' is empty",
+        "grey_mask.png: mask values must be {0,1} or {0,255} (1/255 = sea), found 128",
+        "corrupt.png: cannot be read as an image",
+    ]
+    for text in expected:
+        assert sum(text in line for line in lines) == 1, f"{text!r} not reported once in:\n{err.value}"
     assert any("small_mask.png" in line and "40x32" in line and "20x16" in line for line in lines)
-    assert any("corrupt.png: cannot be read as an image" in line for line in lines)
+    assert lines[0] == f"{len(lines) - 1} problem(s) in data set {root}:"
+    assert len(lines) - 1 == len(expected) + 1
 
 
 def test_colour_mask_is_rejected(tmp_path: Path) -> None:
@@ -131,7 +132,7 @@ def test_colour_mask_is_rejected(tmp_path: Path) -> None:
 
 
 def test_missing_root_and_unknown_layout(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="does not exist"):
+    with pytest.raises(DataError, match="nope: data folder does not exist"):
         find_splits(tmp_path / "nope")
     (tmp_path / "stuff").mkdir()
     with pytest.raises(DataError, match="expected ROOT/images"):

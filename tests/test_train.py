@@ -160,3 +160,13 @@ def test_cli_bad_data_gives_one_message_per_problem(tmp_path: Path) -> None:
     out = done.stdout + done.stderr
     assert "frame03.png: cannot be read as a mask" in out
     assert "Traceback" not in out
+
+
+def test_checkpoint_loads_with_weights_only_and_keeps_preprocessing(tmp_path: Path, data_dir: Path) -> None:
+    import torch
+
+    results = train(make_cfg(tmp_path, data_dir, [*TINY, "trainer.max_epochs=1"]))
+    ckpt = torch.load(results["ckpt_best"], map_location="cpu", weights_only=True)
+    data = ckpt["datamodule_hyper_parameters"]
+    assert data["image_size"] == [32, 40] and data["normalize"]["mode"] == "percentile"
+    assert ckpt["hyper_parameters"]["arch"] == "unet"

@@ -12,14 +12,24 @@ from lightning.pytorch.trainer.states import TrainerFn
 
 from seaSky.io import atomic_write
 
-HISTORY_KEYS = ("train/loss", "train/dice", "train/acc", "val/loss", "val/dice", "val/acc", "val/iou")
+HISTORY_KEYS = (
+    "train/loss",
+    "train/dice",
+    "train/acc",
+    "train/iou",
+    "val/loss",
+    "val/dice",
+    "val/acc",
+    "val/iou",
+)
 
 
 class EpochHistory(Callback):
     """Keeps one row of epoch metrics per epoch and writes them to ``<dirpath>/metrics.csv``.
 
     Epoch 0 is the validation run before any training (``trainer.validate`` before ``fit``); epoch k
-    is the state after k training epochs. Train and val losses are means over all batches of an epoch.
+    is the state after k training epochs. Losses are means over all images of an epoch. The rows are
+    saved in checkpoints, so a resumed run continues the same file; only global rank 0 writes it.
     """
 
     def __init__(self, dirpath: str | Path, filename: str = "metrics.csv") -> None:
@@ -27,12 +37,19 @@ class EpochHistory(Callback):
         self.rows: list[dict[str, float]] = []
 
     def _record(self, trainer: Trainer, epoch: int) -> None:
-        row = {"epoch": epoch}
+        row: dict = {"epoch": epoch}
         for key in HISTORY_KEYS:
             value = trainer.callback_metrics.get(key)
             row[key] = float(value) if value is not None else math.nan
         self.rows.append(row)
-        self._write()
+        if trainer.is_global_zero:
+            self._write()
+
+    def state_dict(self) -> dict:
+        return {"rows": self.rows}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.rows = list(state_dict["rows"])
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.state.fn == TrainerFn.VALIDATING and not self.rows:

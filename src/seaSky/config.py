@@ -6,12 +6,19 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 
-def fast_precision() -> str:
-    """``bf16-mixed`` where the device computes bfloat16 natively (recent x86 CPUs with AVX512-BF16 or
-    AMX, Ampere+ GPUs), else ``32-true``: on older CPUs bfloat16 is emulated and slower than float32."""
-    if torch.cuda.is_available():
+def fast_precision(accelerator: str = "auto") -> str:
+    """The fastest safe Lightning precision for ``accelerator`` (``auto``, ``cpu``, ``gpu``, ``cuda``).
+
+    GPUs: ``bf16-mixed`` where supported (Ampere+), else ``16-mixed``. CPUs: ``bf16-mixed`` only where
+    bfloat16 is native (AVX512-BF16 or AMX); elsewhere it is emulated and slower, so ``32-true``.
+    """
+    if accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available():
         return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
-    return "bf16-mixed" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "32-true"
+    try:
+        native_bf16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    except (AttributeError, RuntimeError):  # a private torch API: absent in some builds
+        native_bf16 = False
+    return "bf16-mixed" if native_bf16 else "32-true"
 
 
 def register_resolvers() -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import hydra
 import lightning as L
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from seaSky.callbacks import EpochHistory
@@ -63,9 +65,9 @@ def train(cfg: DictConfig) -> dict:
     best_ckpt = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     test_metrics: dict[str, float] = {}
     if cfg.get("test"):
-        ckpt = best_ckpt or None
-        if ckpt is None:
-            log.warning("No best checkpoint (fast_dev_run or no training): testing the current weights")
+        ckpt = best_ckpt or cfg.get("ckpt_path")
+        if not ckpt:
+            log.warning("No checkpoint (fast_dev_run, or train=false without ckpt_path): testing as is")
         trainer.test(model, datamodule=datamodule, ckpt_path=ckpt, weights_only=False)
         test_metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")}
 
@@ -82,7 +84,8 @@ def train(cfg: DictConfig) -> dict:
         "wall_s": round(time.perf_counter() - start, 2),
         "output_dir": str(output_dir),
     }
-    write_json(output_dir / "results.json", results)
+    if trainer.is_global_zero:
+        write_json(output_dir / "results.json", results)
     if history is not None and history.rows:
         log.info("Per-epoch metrics (epoch 0 = before training):\n%s", history.table())
     log.info("Results: %s", {k: v for k, v in results.items() if isinstance(v, float)})
@@ -97,6 +100,8 @@ def main(cfg: DictConfig) -> float | None:
         results = train(cfg)
     except DataError as err:
         log.error("%s", err)
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            raise  # Hydra records the failed job and the sweep goes on
         raise SystemExit(2) from None
     finally:
         _finish_wandb()

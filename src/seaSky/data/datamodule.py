@@ -8,12 +8,12 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 from lightning import LightningDataModule
 from torch.utils.data import DataLoader
 
 from seaSky.data.dataset import ArraySegmentationDataset
 from seaSky.data.folder import SPLITS, find_splits, load_split, raise_problems
+from seaSky.data.synthetic import SceneConfig
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,9 @@ class IRSegDataModule(LightningDataModule):
         augment: Callable[..., dict] | None = None,
     ) -> None:
         super().__init__()
+        root = str(root)  # plain types only in checkpoints (torch.load with weights_only=True)
+        # stored in checkpoints: inference rebuilds the same preprocessing from a checkpoint alone
+        self.save_hyperparameters(ignore=["augment"])
         if len(image_size) != 2 or min(image_size) < 8:
             raise ValueError(f"data.image_size must be [height, width] of at least 8, got {image_size}")
         self.root = Path(root)
@@ -60,8 +63,7 @@ class IRSegDataModule(LightningDataModule):
         """Decode and validate all splits once; raise one DataError that lists every problem."""
         if self.datasets:
             return
-        splits = find_splits(self.root, self.split_fractions, self.split_seed)
-        problems: list[str] = []
+        splits, problems = find_splits(self.root, self.split_fractions, self.split_seed)
         loaded = {}
         for name in SPLITS:
             images, masks, split_problems = load_split(splits[name], self.image_size, self.normalize)
@@ -74,10 +76,6 @@ class IRSegDataModule(LightningDataModule):
         sizes = ", ".join(f"{name} {len(ds)}" for name, ds in self.datasets.items())
         height, width = self.image_size
         log.info("Data %s: %s images at %dx%d (WxH)", self.root, sizes, width, height)
-
-    def sea_fraction(self, split: str = "train") -> float:
-        """Share of sea pixels in a split (after setup)."""
-        return float(np.mean(self.datasets[split].masks))
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         return DataLoader(
@@ -142,7 +140,8 @@ class SyntheticIRDataModule(IRSegDataModule):
             "height": int(render_size[0]),
             "width": int(render_size[1]),
             "bit_depth": int(bit_depth),
-            "scene": dict(scene or {}),
+            # normalised through SceneConfig, so [24, 60] and [24.0, 60.0] share one cache
+            "scene": SceneConfig.from_dict(scene or {}).to_dict(),
         }
         key = json.dumps({**self.render, "renderer": renderer_fingerprint()}, sort_keys=True)
         digest = hashlib.sha1(key.encode()).hexdigest()[:10]
@@ -155,7 +154,7 @@ class SyntheticIRDataModule(IRSegDataModule):
         if (self.root / "dataset.json").is_file():
             log.info("Using cached synthetic scenes in %s", self.root)
             return
-        from seaSky.data.synthetic import SceneConfig, write_dataset
+        from seaSky.data.synthetic import write_dataset
 
         log.info("Rendering %d synthetic IR scenes into %s", self.render["n"], self.root)
         write_dataset(

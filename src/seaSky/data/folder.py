@@ -95,21 +95,23 @@ def normalize_image(
     return np.clip((image - lo) / scale, 0.0, 1.0).astype(np.float32)
 
 
-def _images_in(folder: Path) -> dict[str, Path]:
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+def _files_by_stem(folder: Path, what: str, problems: list[str]) -> dict[str, Path]:
+    """Image-like files of a folder by stem; a stem used twice (a.png and a.tif) is a problem."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        if path.stem in found:
+            problems.append(f"{path}: duplicate {what} stem {path.stem!r} (also {found[path.stem].name})")
+            continue
+        found[path.stem] = path
+    return found
 
 
 def _pair(image_dir: Path, mask_dir: Path, problems: list[str]) -> dict[str, Sample]:
     """Match images with masks by stem; orphans and duplicate stems are recorded as problems."""
-    images: dict[str, Path] = {}
-    for path in sorted(image_dir.iterdir()):
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            continue
-        if path.stem in images:
-            problems.append(f"{path}: duplicate image stem {path.stem!r} (also {images[path.stem].name})")
-            continue
-        images[path.stem] = path
-    masks = _images_in(mask_dir) if mask_dir.is_dir() else {}
+    images = _files_by_stem(image_dir, "image", problems)
+    masks = _files_by_stem(mask_dir, "mask", problems) if mask_dir.is_dir() else {}
     if not mask_dir.is_dir():
         problems.append(f"{mask_dir}: mask folder is missing")
     for stem in sorted(set(masks) - set(images)):
@@ -123,12 +125,22 @@ def _pair(image_dir: Path, mask_dir: Path, problems: list[str]) -> dict[str, Sam
     return samples
 
 
-def _read_split_file(path: Path, known: dict[str, Sample], problems: list[str]) -> list[Sample]:
-    stems = [line.strip() for line in path.read_text().splitlines() if line.strip()]
-    missing = [s for s in stems if s not in known]
-    for stem in missing:
-        problems.append(f"{path}: stem {stem!r} has no image in the images folder")
-    return [known[s] for s in stems if s in known]
+def _read_split_file(
+    path: Path, known: dict[str, Sample], seen: dict[str, Path], problems: list[str]
+) -> list[Sample]:
+    """Samples listed in one split file; unknown stems and stems listed twice (in any split) are problems."""
+    samples = []
+    for stem in (line.strip() for line in path.read_text().splitlines()):
+        if not stem:
+            continue
+        if stem not in known:
+            problems.append(f"{path}: stem {stem!r} has no image in the images folder")
+        elif stem in seen:
+            problems.append(f"{path}: stem {stem!r} is listed again (already in {seen[stem].name})")
+        else:
+            seen[stem] = path
+            samples.append(known[stem])
+    return samples
 
 
 def random_split(samples: Sequence[Sample], fractions: Sequence[float], seed: int) -> dict[str, list[Sample]]:
@@ -150,8 +162,12 @@ def random_split(samples: Sequence[Sample], fractions: Sequence[float], seed: in
 
 def find_splits(
     root: Path | str, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0
-) -> dict[str, list[Sample]]:
-    """Find the samples of each split under ``root``; raise DataError listing every layout problem."""
+) -> tuple[dict[str, list[Sample]], list[str]]:
+    """Find the samples of each split under ``root``.
+
+    Returns the splits and the layout problems found (one line each, naming the file); raises DataError
+    only when ``root`` is missing or has neither layout.
+    """
     root = Path(root)
     problems: list[str] = []
     if not root.is_dir():
@@ -161,10 +177,11 @@ def find_splits(
         split_dir = root / "splits"
         if split_dir.is_dir():
             splits = {}
+            seen: dict[str, Path] = {}
             for name in SPLITS:
                 path = split_dir / f"{name}.txt"
                 if path.is_file():
-                    splits[name] = _read_split_file(path, known, problems)
+                    splits[name] = _read_split_file(path, known, seen, problems)
                 else:
                     problems.append(f"{path}: split file is missing")
                     splits[name] = []
@@ -182,18 +199,17 @@ def find_splits(
     for name in SPLITS:
         if not splits.get(name):
             problems.append(f"{root}: split {name!r} is empty")
-    if problems:
-        raise DataError(_problem_report(root, problems))
-    return splits
+    return splits, problems
 
 
 def load_split(
-    samples: Sequence[Sample], size: tuple[int, int] | None, normalize: dict | None = None
+    samples: Sequence[Sample], size: tuple[int, int], normalize: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Decode, validate, normalise and resize a split into memory.
 
     Returns images (N, H, W) float32 in [0, 1], masks (N, H, W) uint8 in {0, 1}, and problems (one line
-    each, naming the file). ``size`` is (height, width); None keeps the native size (all must agree).
+    each, naming the file). ``size`` is (height, width). Samples without a mask are skipped (their
+    problem is reported by :func:`find_splits`).
     """
     normalize = dict(normalize or {})
     images, masks, problems = [], [], []
@@ -213,13 +229,11 @@ def load_split(
             )
             continue
         image = normalize_image(image, **normalize)
-        if size is not None and image.shape != tuple(size):
+        if image.shape != tuple(size):
             image, mask = resize_pair(image, mask, size)
         images.append(image)
         masks.append(mask)
-    if not problems and len({im.shape for im in images}) > 1:
-        problems.append("images have different sizes; set data.image_size to train on them together")
-    if problems:
+    if problems or not images:
         return np.empty(0), np.empty(0), problems
     return np.stack(images), np.stack(masks), problems
 
@@ -227,7 +241,7 @@ def load_split(
 def resize_pair(image: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Resize an image and its mask to ``size`` = (height, width), the mask by area vote (>= 0.5)."""
     height, width = size
-    shrink = width < image.shape[1]
+    shrink = width < image.shape[1] or height < image.shape[0]
     image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
     # Area-average the mask and threshold at 0.5: the boundary keeps sub-pixel placement, unlike nearest.
     mask = cv2.resize(
@@ -236,12 +250,8 @@ def resize_pair(image: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> t
     return image, (mask >= 0.5).astype(np.uint8)
 
 
-def _problem_report(root: Path, problems: list[str]) -> str:
-    head = f"{len(problems)} problem(s) in data set {root}:"
-    return "\n".join([head, *(f"  - {p}" for p in problems)])
-
-
 def raise_problems(root: Path | str, problems: list[str]) -> None:
-    """Raise one DataError listing all problems, if there are any."""
+    """Raise one DataError listing all problems, one line each, if there are any."""
     if problems:
-        raise DataError(_problem_report(Path(root), problems))
+        head = f"{len(problems)} problem(s) in data set {root}:"
+        raise DataError("\n".join([head, *(f"  - {p}" for p in problems)]))

@@ -521,7 +521,7 @@ def write_dataset(
     shutil.rmtree(tmp, ignore_errors=True)
     for sub in ("images", "masks", "splits"):
         (tmp / sub).mkdir(parents=True)
-    workers = (os.cpu_count() or 1) if workers is None else max(1, int(workers))
+    workers = len(os.sched_getaffinity(0)) if workers is None else max(1, int(workers))
     chunk = max(1, min(32, n // (4 * workers) or 1))
     chunks = [list(range(a, min(n, a + chunk))) for a in range(0, n, chunk)]
     job = functools.partial(
@@ -534,10 +534,6 @@ def write_dataset(
         bit_depth=bit_depth,
     )
     rows: list[dict] = []
-    # one process per core already: cv2's own thread pool would oversubscribe the cores. Set it in the
-    # parent, before forking (changing it inside a forked child can deadlock).
-    cv2_threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
     try:
         with tqdm(total=n, desc=f"render {out.name}", unit="img", disable=not progress) as bar:
             if workers == 1:
@@ -545,9 +541,13 @@ def write_dataset(
                     rows += job(c)
                     bar.update(len(c))
             else:
-                # An executor, not a Pool: a worker that dies raises BrokenProcessPool instead of
-                # leaving the parent waiting forever.
-                with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+                # Spawned, not forked: the caller (e.g. a training process) may run threads whose locks a
+                # forked child would inherit held. An executor, not a Pool: a worker that dies raises
+                # BrokenProcessPool instead of leaving the parent waiting forever. One cv2 thread per
+                # worker, as the workers already fill the cores.
+                with ProcessPoolExecutor(
+                    workers, mp_context=mp.get_context("spawn"), initializer=cv2.setNumThreads, initargs=(1,)
+                ) as pool:
                     for part in pool.map(job, chunks):
                         rows += part
                         bar.update(len(part))
@@ -575,11 +575,12 @@ def write_dataset(
             "generator": "seaSky.data.synthetic",
         }
         (tmp / "dataset.json").write_text(json.dumps(info, indent=2))
+        if (out / "dataset.json").is_file():
+            return out  # another process completed the same set meanwhile: keep it, drop ours
         if out.exists():
-            shutil.rmtree(out)
+            shutil.rmtree(out)  # an incomplete set
         os.replace(tmp, out)
     finally:
-        cv2.setNumThreads(cv2_threads)
         shutil.rmtree(tmp, ignore_errors=True)
     return out
 

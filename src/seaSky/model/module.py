@@ -96,6 +96,7 @@ class SeaSkyModule(LightningModule):
         )
         self.losses = nn.ModuleDict({f"{stage}_": MeanMetric() for stage in STAGES})
         self.val_dice_best = MaxMetric()
+        self.val_dice_best.persistent(True)  # saved in checkpoints, so a resumed run keeps its best
 
     @property
     def num_parameters(self) -> int:
