@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -30,6 +31,7 @@ TINY = [
     "model.base_channels=8",
     "trainer.accelerator=cpu",
     "callbacks.rich_progress_bar=null",
+    "logger=csv",
 ]
 
 
@@ -65,8 +67,7 @@ def test_experiments_compose_and_instantiate(tmp_path: Path, experiment: str, mo
 
 
 def test_every_config_group_option_composes(tmp_path: Path) -> None:
-    groups = {"trainer": None, "callbacks": None, "logger": None, "debug": None, "preset": None}
-    for group in groups:
+    for group in ("trainer", "callbacks", "logger", "debug", "preset", "hparams_search"):
         for option in sorted(p.stem for p in (CONF / group).glob("*.yaml")):
             resolved_config(make_cfg(tmp_path, tmp_path, [f"{group}={option}"]))
 
@@ -91,6 +92,9 @@ def test_tiny_training_learns_and_writes_its_outputs(tmp_path: Path, data_dir: P
     assert 0.5 < results["test/acc"] <= 1.0 and 0.0 < results["test/dice"] <= 1.0
     assert Path(results["ckpt_best"]).is_file()
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+    for picture, min_width in (("curves.png", 800), ("predictions.png", 800)):
+        image = cv2.imread(str(tmp_path / picture))
+        assert image is not None and image.shape[1] >= min_width, picture
     saved = json.loads((tmp_path / "results.json").read_text())
     for key in ("test/dice", "test/acc", "test/iou", "test/loss", "val/dice_best", "ckpt_best", "params"):
         assert key in saved

@@ -7,10 +7,14 @@ import io
 import math
 from pathlib import Path
 
+import numpy as np
+import torch
 from lightning import Callback, LightningModule, Trainer
+from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.trainer.states import TrainerFn
 
 from seaSky.io import atomic_write
+from seaSky.viz import plot_curves, plot_predictions
 
 HISTORY_KEYS = (
     "train/loss",
@@ -32,8 +36,11 @@ class EpochHistory(Callback):
     saved in checkpoints, so a resumed run continues the same file; only global rank 0 writes it.
     """
 
-    def __init__(self, dirpath: str | Path, filename: str = "metrics.csv") -> None:
+    def __init__(
+        self, dirpath: str | Path, filename: str = "metrics.csv", curves: str = "curves.png"
+    ) -> None:
         self.path = Path(dirpath) / filename
+        self.curves_path = Path(dirpath) / curves if curves else None
         self.rows: list[dict[str, float]] = []
 
     def _record(self, trainer: Trainer, epoch: int) -> None:
@@ -52,6 +59,10 @@ class EpochHistory(Callback):
         self.rows = list(state_dict["rows"])
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        # the x axis for loggers: Lightning's own "epoch" is 0 both before training and during epoch 1
+        pl_module.log("trained_epochs", float(epoch_of(trainer)))
         if trainer.state.fn == TrainerFn.VALIDATING and not self.rows:
             self._record(trainer, epoch=0)
 
@@ -66,6 +77,10 @@ class EpochHistory(Callback):
         for row in self.rows:
             writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
         atomic_write(self.path, lambda tmp: tmp.write_text(buffer.getvalue()))
+        if self.curves_path is not None:
+            plot_curves(
+                self.rows, self.curves_path, title=f"{self.path.parent.name}: epoch 0 = before training"
+            )
 
     def table(self) -> str:
         """The history as a small aligned text table."""
@@ -74,3 +89,71 @@ class EpochHistory(Callback):
         for row in self.rows:
             lines.append("  ".join(f"{row[c]:>10.4f}" if c != "epoch" else f"{row[c]:>10d}" for c in cols))
         return "\n".join(lines)
+
+
+class PredictionGallery(Callback):
+    """Predictions on the first ``n_images`` validation images: ``<dirpath>/predictions.png`` (image /
+    ground truth / prediction / errors) after every validation of fit and after testing (then with the
+    tested, i.e. best, weights), and the same images per epoch to W&B when a WandbLogger is attached."""
+
+    def __init__(self, dirpath: str | Path, n_images: int = 5, filename: str = "predictions.png") -> None:
+        self.path = Path(dirpath) / filename
+        self.n_images = n_images
+
+    def _samples(self, trainer: Trainer) -> dict:
+        dataset = trainer.datamodule.val_dataloader().dataset
+        picked = [dataset[i] for i in range(min(self.n_images, len(dataset)))]
+        return {
+            "image": torch.stack([s["image"] for s in picked]),
+            "mask": torch.stack([s["mask"] for s in picked]),
+            "stem": [s["stem"] for s in picked],
+        }
+
+    @torch.no_grad()
+    def _render(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero or trainer.datamodule is None:
+            return
+        batch = self._samples(trainer)
+        was_training = pl_module.training
+        pl_module.eval()
+        preds = pl_module.predict_mask(batch["image"].to(pl_module.device)).cpu().numpy()[:, 0]
+        pl_module.train(was_training)
+        images, truths = batch["image"].numpy()[:, 0], batch["mask"].numpy()[:, 0]
+        plot_predictions(images, truths, preds, self.path, names=batch["stem"])
+        for logger in trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                log_wandb_predictions(logger, images, truths, preds, batch["stem"], epoch_of(trainer))
+
+    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._render(trainer, pl_module)
+
+    def on_test_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._render(trainer, pl_module)
+
+
+def epoch_of(trainer: Trainer) -> int:
+    """Epochs trained so far: 0 before training (and outside fit), k after k training epochs."""
+    if trainer.state.fn != TrainerFn.FITTING:
+        return trainer.current_epoch if trainer.state.fn == TrainerFn.TESTING else 0
+    return trainer.current_epoch + 1
+
+
+def log_wandb_predictions(
+    logger: WandbLogger, images: np.ndarray, truths: np.ndarray, preds: np.ndarray, stems: list, epoch: int
+) -> None:
+    """Log images with ground-truth and predicted masks (wandb.Image with masks) at ``epoch``."""
+    import wandb
+
+    labels = {0: "not sea", 1: "sea"}
+    pictures = [
+        wandb.Image(
+            (np.clip(image, 0, 1) * 255).astype(np.uint8),
+            masks={
+                "ground_truth": {"mask_data": truth.astype(np.uint8), "class_labels": labels},
+                "prediction": {"mask_data": pred.astype(np.uint8), "class_labels": labels},
+            },
+            caption=stem,
+        )
+        for image, truth, pred, stem in zip(images, truths, preds, stems, strict=True)
+    ]
+    logger.experiment.log({"val/predictions": pictures, "trained_epochs": epoch})

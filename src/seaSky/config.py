@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from omegaconf import DictConfig, OmegaConf
 
@@ -21,10 +23,23 @@ def fast_precision(accelerator: str = "auto") -> str:
     return "bf16-mixed" if native_bf16 else "32-true"
 
 
+def sweep_group() -> str | None:
+    """Name shared by the jobs of one multirun (its sweep dir, e.g. ``2026-11-25_14-20-00``); None for
+    a single run."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return None
+    sweep_dir = Path(HydraConfig.get().sweep.dir)
+    return f"{sweep_dir.parent.name}_{sweep_dir.name}"
+
+
 def register_resolvers() -> None:
-    """Register ``${fast_precision:}`` (idempotent)."""
-    if not OmegaConf.has_resolver("fast_precision"):
-        OmegaConf.register_new_resolver("fast_precision", fast_precision)
+    """Register ``${fast_precision:}`` and ``${sweep_group:}`` (idempotent)."""
+    for name, function in (("fast_precision", fast_precision), ("sweep_group", sweep_group)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, function)
 
 
 def resolved_config(cfg: DictConfig) -> dict:

@@ -15,6 +15,7 @@ import hydra
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
+from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig
 
 from seaSky.callbacks import EpochHistory
@@ -52,6 +53,8 @@ def train(cfg: DictConfig) -> dict:
     log.info("Model %s: %s trainable parameters", cfg.model.arch, f"{params:,}")
     for logger in loggers:
         logger.log_hyperparams({"params": params, **resolved_config(cfg)})
+        if isinstance(logger, WandbLogger):
+            _define_wandb_axes(logger)
 
     train_seconds = 0.0
     if cfg.get("train"):
@@ -86,11 +89,36 @@ def train(cfg: DictConfig) -> dict:
     }
     if trainer.is_global_zero:
         write_json(output_dir / "results.json", results)
+        for logger in loggers:
+            if isinstance(logger, WandbLogger):
+                _finish_wandb_run(logger, results)
     if history is not None and history.rows:
         log.info("Per-epoch metrics (epoch 0 = before training):\n%s", history.table())
     log.info("Results: %s", {k: v for k, v in results.items() if isinstance(v, float)})
     log.info("Run dir: %s", output_dir)
     return results
+
+
+def _define_wandb_axes(logger: WandbLogger) -> None:
+    """Plot epoch metrics against epochs trained (0 = before training), not Lightning's step."""
+    run = logger.experiment
+    run.define_metric("trained_epochs")
+    for pattern in ("train/*", "val/*", "test/*"):
+        run.define_metric(pattern, step_metric="trained_epochs")
+
+
+def _finish_wandb_run(logger: WandbLogger, results: dict) -> None:
+    """Test metrics into the run summary; the best checkpoint as a model artifact."""
+    import wandb
+
+    run = logger.experiment
+    run.summary.update({k: v for k, v in results.items() if isinstance(v, (int, float))})
+    if results.get("ckpt_best"):
+        artifact = wandb.Artifact(
+            f"model-{run.id}", type="model", metadata={"val/dice_best": results["val/dice_best"]}
+        )
+        artifact.add_file(results["ckpt_best"], name="best.ckpt")
+        run.log_artifact(artifact, aliases=["best"])
 
 
 @hydra.main(version_base="1.3", config_path="../../conf", config_name="train")
