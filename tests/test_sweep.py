@@ -116,3 +116,23 @@ def test_optuna_two_trials(tmp_path: Path) -> None:
         "model.loss",
     }
     assert len(build_report(sweep)) == 2
+
+
+def test_wandb_run_is_finished_when_training_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wandb
+
+    from conftest import write_scene
+    from seaSky.train import main
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    root = tmp_path / "frames"
+    for i in range(10):
+        write_scene(root / "images", root / "masks", f"f{i:02d}", seed=i)
+    (root / "masks" / "f03.png").write_bytes(b"broken")  # fails in setup, after the W&B run started
+    cfg = make_cfg(tmp_path, tmp_path, ["logger=wandb", "data=folder", f"data.root={root}"])
+    with pytest.raises(SystemExit) as exit_info:
+        main(cfg)  # the Hydra entry point, given a composed config, runs the job in this process
+    assert exit_info.value.code == 2
+    assert wandb.run is None  # finished, so the next job of a sweep starts a fresh run
+    (run_file,) = tmp_path.glob("wandb/offline-run-*/run-*.wandb")
+    assert "exit" in [record.WhichOneof("record_type") for record in records(run_file)]
