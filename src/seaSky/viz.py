@@ -105,3 +105,18 @@ def plot_sweep(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
     if title:
         fig.suptitle(title)
     return _save(fig, path)
+
+
+def overlay_frame(image01: np.ndarray, mask: np.ndarray, line: tuple[float, float] | None) -> np.ndarray:
+    """8-bit BGR picture of a frame: sea tinted blue, the horizon (y at x=0, y at x=W-1) drawn in red."""
+    import cv2
+
+    picture = (overlay(image01, mask) * 255).astype(np.uint8)[..., ::-1].copy()  # RGB -> BGR for cv2
+    if line is not None:
+        width = image01.shape[1]
+        shift = 4  # cv2 draws at sub-pixel positions given in 1/16 px
+        start = (0, round(line[0] * 16))
+        end = (round((width - 1) * 16), round(line[1] * 16))
+        thickness = max(1, width // 320)
+        cv2.line(picture, start, end, (0, 0, 255), thickness, cv2.LINE_AA, shift)
+    return picture

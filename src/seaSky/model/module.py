@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import segmentation_models_pytorch as smp
@@ -22,13 +23,10 @@ STAGES = ("train", "val", "test")
 
 def segmentation_metrics() -> MetricCollection:
     """Dice, pixel accuracy and IoU of the sea class, aggregated over all pixels of an epoch."""
-    return MetricCollection(
-        {
-            "dice": DiceScore(num_classes=1, average="micro", aggregation_level="global"),
-            "acc": BinaryAccuracy(),
-            "iou": BinaryJaccardIndex(),
-        }
-    )
+    with warnings.catch_warnings():  # torchmetrics warns about a default we set explicitly
+        warnings.filterwarnings("ignore", message="DiceScore metric currently defaults")
+        dice = DiceScore(num_classes=1, average="micro", aggregation_level="global")
+    return MetricCollection({"dice": dice, "acc": BinaryAccuracy(), "iou": BinaryJaccardIndex()})
 
 
 class SeaSkyLoss(nn.Module):

@@ -1,0 +1,96 @@
+"""Use a trained model on raw IR frames of any size: preprocessing from the checkpoint, batched
+prediction, masks and probabilities back at the frame's own size, and the horizon line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from seaSky.data.folder import DataError, normalize_image
+from seaSky.horizon import HorizonLine, fit_horizon
+from seaSky.model.module import SeaSkyModule
+
+PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+PRETRAINED_CKPT = PRETRAINED_DIR / "model.ckpt"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One frame's result at the frame's own size."""
+
+    mask: np.ndarray  # (H, W) uint8, 1 = sea
+    prob: np.ndarray  # (H, W) float32 sea probability
+    horizon: HorizonLine | None  # None: no horizon in view
+
+
+class Predictor:
+    """A trained SeaSkyModule with the preprocessing it was trained with.
+
+    Args:
+        module: the trained module (eval mode is set here).
+        image_size: (height, width) the network expects.
+        normalize: keyword arguments of :func:`seaSky.data.folder.normalize_image`.
+        device: torch device for the network.
+    """
+
+    def __init__(
+        self,
+        module: SeaSkyModule,
+        image_size: Sequence[int],
+        normalize: dict | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        self.module = module.eval().to(device)
+        self.image_size = (int(image_size[0]), int(image_size[1]))
+        self.normalize = dict(normalize or {})
+        self.device = torch.device(device)
+        self.threshold = float(module.threshold)
+
+    @classmethod
+    def from_checkpoint(cls, ckpt_path: str | Path | None = None, device: str = "cpu") -> Predictor:
+        """Load a checkpoint written by ``seaSky.train`` (None: the pretrained model in the package)."""
+        path = Path(ckpt_path) if ckpt_path else PRETRAINED_CKPT
+        if not path.is_file():
+            hint = "" if ckpt_path else " (no pretrained model is shipped yet: pass ckpt_path=...)"
+            raise DataError(f"{path}: checkpoint not found{hint}")
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+            module = SeaSkyModule.load_from_checkpoint(path, map_location="cpu")
+        except Exception as err:  # corrupt or foreign file: one line naming it
+            raise DataError(
+                f"{path}: not a readable seaSky checkpoint ({type(err).__name__}: {err})"
+            ) from None
+        data = ckpt.get("datamodule_hyper_parameters", {})
+        return cls(module, data.get("image_size", (128, 160)), data.get("normalize"), device)
+
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
+        """Raw frame (any size and bit depth) -> normalised float32 (H, W) at the network's size."""
+        height, width = self.image_size
+        normalised = normalize_image(image, **self.normalize)
+        shrink = width < image.shape[1] or height < image.shape[0]
+        return cv2.resize(
+            normalised, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        )
+
+    @torch.no_grad()
+    def probabilities(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Sea probability maps, each at its frame's own size (one network call for all)."""
+        batch = torch.from_numpy(np.stack([self.preprocess(im) for im in images])).unsqueeze(1)
+        probs = torch.sigmoid(self.module(batch.to(self.device))).float().cpu().numpy()[:, 0]
+        return [
+            cv2.resize(p, (im.shape[1], im.shape[0]), interpolation=cv2.INTER_LINEAR)
+            for p, im in zip(probs, images, strict=True)
+        ]
+
+    def predict(self, images: Sequence[np.ndarray]) -> list[Prediction]:
+        """Masks, probabilities and horizon lines for a batch of raw frames."""
+        results = []
+        for prob in self.probabilities(images):
+            mask = (prob > self.threshold).astype(np.uint8)
+            results.append(Prediction(mask, prob, fit_horizon(mask, np.clip(prob, 0.0, 1.0))))
+        return results

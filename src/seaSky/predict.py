@@ -1,0 +1,121 @@
+"""Predict sea masks, overlays and horizon lines for IR frames:
+``python -m seaSky.predict [ckpt_path=PATH] input=DIR_OR_IMAGE output_dir=OUT``.
+
+Reads 8- and 16-bit PNG/TIFF/JPG frames of any size; an unreadable file is skipped with a warning
+naming it, and the others are still written. Every output file is written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import cv2
+import hydra
+import numpy as np
+from omegaconf import DictConfig
+from tqdm import tqdm
+
+from seaSky.data.folder import IMAGE_SUFFIXES, DataError, normalize_image, read_image
+from seaSky.inference import Prediction, Predictor
+from seaSky.io import atomic_write
+from seaSky.viz import overlay_frame
+
+log = logging.getLogger(__name__)
+HORIZON_COLUMNS = ("stem", "y_left", "y_right", "angle_deg", "confidence")
+
+
+def list_inputs(path: str | Path) -> list[Path]:
+    """The frames to predict: one image file, or the image files of a folder (sorted, not recursive)."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    raise DataError(f"{path}: input is neither an image file nor a folder")
+
+
+def _write_png(path: Path, picture: np.ndarray) -> None:
+    ok, encoded = cv2.imencode(".png", picture)
+    if not ok:
+        raise OSError(f"{path}: PNG encoding failed")
+    atomic_write(path, lambda tmp: tmp.write_bytes(encoded.tobytes()))
+
+
+def _batches(paths: Sequence[Path], size: int) -> Iterator[list[tuple[Path, np.ndarray]]]:
+    """Readable frames in batches; unreadable ones are skipped with a warning naming the file."""
+    batch: list[tuple[Path, np.ndarray]] = []
+    for path in paths:
+        try:
+            batch.append((path, read_image(path)))
+        except DataError as err:
+            log.warning("skipped: %s", err)
+            continue
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def horizon_row(stem: str, result: Prediction) -> dict:
+    """One horizon.csv row; y and angle empty when no horizon is in view."""
+    line = result.horizon
+    if line is None:
+        return {"stem": stem, "y_left": "", "y_right": "", "angle_deg": "", "confidence": ""}
+    return {
+        "stem": stem,
+        "y_left": f"{line.y_left:.2f}",
+        "y_right": f"{line.y_right:.2f}",
+        "angle_deg": f"{line.angle_deg:.3f}",
+        "confidence": f"{line.confidence:.3f}",
+    }
+
+
+def predict_folder(
+    predictor: Predictor, input_path: str | Path, output_dir: str | Path, batch_size: int = 16
+) -> list[dict]:
+    """Predict every frame of ``input_path`` into ``output_dir``; return the horizon rows written."""
+    paths = list_inputs(input_path)
+    out = Path(output_dir)
+    rows: list[dict] = []
+    with tqdm(total=len(paths), desc="predict", unit="img") as bar:
+        for batch in _batches(paths, batch_size):
+            results = predictor.predict([image for _, image in batch])
+            for (path, image), result in zip(batch, results, strict=True):
+                _write_png(out / "masks" / f"{path.stem}.png", result.mask * 255)
+                line = (result.horizon.y_left, result.horizon.y_right) if result.horizon else None
+                _write_png(
+                    out / "overlays" / f"{path.stem}.png",
+                    overlay_frame(normalize_image(image), result.mask, line),
+                )
+                rows.append(horizon_row(path.stem, result))
+            bar.update(len(batch))
+        bar.update(len(paths) - bar.n)  # skipped files
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=HORIZON_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(out / "horizon.csv", lambda tmp: tmp.write_text(buffer.getvalue()))
+    return rows
+
+
+@hydra.main(version_base="1.3", config_path="../../conf", config_name="predict")
+def main(cfg: DictConfig) -> None:
+    """Hydra entry point."""
+    try:
+        predictor = Predictor.from_checkpoint(cfg.ckpt_path, device=cfg.device)
+        paths = list_inputs(cfg.input)
+        rows = predict_folder(predictor, cfg.input, cfg.output_dir, cfg.batch_size)
+    except DataError as err:
+        log.error("%s", err)
+        raise SystemExit(2) from None
+    skipped = len(paths) - len(rows)
+    log.info("%d frames -> %s (%d skipped)", len(rows), cfg.output_dir, skipped)
+
+
+if __name__ == "__main__":
+    main()
