@@ -33,3 +33,14 @@ def ir_folder(tmp_path: Path) -> Path:
     for i in range(20):
         write_scene(root / "images", root / "masks", f"f{i:03d}", seed=i)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model trained on 32x40 synthetic scenes for 2 epochs (seconds), shared by the session."""
+    from seaSky.train import train
+    from test_train import TINY, make_cfg
+
+    run = tmp_path_factory.mktemp("tiny_run")
+    results = train(make_cfg(run, run / "data", [*TINY, "logger=csv", "trainer.max_epochs=2"]))
+    return Path(results["ckpt_best"])

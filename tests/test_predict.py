@@ -14,16 +14,11 @@ import pytest
 from conftest import write_scene
 from seaSky.data.folder import DataError
 from seaSky.inference import Predictor
-from seaSky.train import train
-from test_train import TINY, make_cfg
 
 
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny model trained on 32x40 synthetic scenes (seconds)."""
-    run = tmp_path_factory.mktemp("run")
-    results = train(make_cfg(run, run / "data", [*TINY, "logger=csv", "trainer.max_epochs=2"]))
-    return Path(results["ckpt_best"])
+@pytest.fixture
+def checkpoint(tiny_checkpoint: Path) -> Path:
+    return tiny_checkpoint
 
 
 def _mixed_folder(root: Path) -> Path:

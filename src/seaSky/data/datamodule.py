@@ -12,7 +12,7 @@ from lightning import LightningDataModule
 from torch.utils.data import DataLoader
 
 from seaSky.data.dataset import ArraySegmentationDataset
-from seaSky.data.folder import SPLITS, find_splits, load_split, raise_problems
+from seaSky.data.folder import SPLITS, Sample, find_splits, load_split, raise_problems
 from seaSky.data.synthetic import SceneConfig
 
 log = logging.getLogger(__name__)
@@ -58,12 +58,14 @@ class IRSegDataModule(LightningDataModule):
         self.normalize = dict(normalize or {})
         self.augment = augment or None  # an empty config node means no augmentation
         self.datasets: dict[str, ArraySegmentationDataset] = {}
+        self.samples: dict[str, list[Sample]] = {}  # the files behind each split (after setup)
 
     def setup(self, stage: str | None = None) -> None:
         """Decode and validate all splits once; raise one DataError that lists every problem."""
         if self.datasets:
             return
         splits, problems = find_splits(self.root, self.split_fractions, self.split_seed)
+        self.samples = splits
         loaded = {}
         for name in SPLITS:
             images, masks, split_problems = load_split(splits[name], self.image_size, self.normalize)

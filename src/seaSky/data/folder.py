@@ -13,6 +13,7 @@ Every problem found is collected, so one run lists them all, each naming its fil
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,3 +256,16 @@ def raise_problems(root: Path | str, problems: list[str]) -> None:
     if problems:
         head = f"{len(problems)} problem(s) in data set {root}:"
         raise DataError("\n".join([head, *(f"  - {p}" for p in problems)]))
+
+
+def read_horizon_truth(root: Path | str) -> dict[str, tuple[str, str]]:
+    """Horizon ground truth of a data set, if it has any: ``ROOT/meta.csv`` rows with ``stem``, ``y_left``
+    and ``y_right`` (pixels of the original frame; both empty = no horizon in view). {} when absent."""
+    path = Path(root) / "meta.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        if not {"stem", "y_left", "y_right"} <= set(reader.fieldnames or ()):
+            return {}
+        return {row["stem"]: (row["y_left"], row["y_right"]) for row in reader}

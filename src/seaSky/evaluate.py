@@ -1,0 +1,149 @@
+"""Test a checkpoint on a test split:
+``python -m seaSky.evaluate ckpt_path=PATH [data=folder data.root=ROOT]``.
+
+Writes ``results.json`` (Dice, accuracy, IoU and loss over all pixels of the split, at the network's
+input size; horizon errors at each frame's own size where the data has horizon ground truth),
+``per_image.csv`` and ``worst.png`` (the images with the most wrong pixels) into the run dir.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from pathlib import Path
+
+import cv2
+import hydra
+import numpy as np
+import torch
+from omegaconf import DictConfig, open_dict
+
+from seaSky.config import register_resolvers
+from seaSky.data.folder import DataError, read_horizon_truth
+from seaSky.horizon import fit_horizon, horizon_error, horizon_from_meta, summarize_errors
+from seaSky.inference import Predictor
+from seaSky.io import atomic_write, write_json
+from seaSky.model.module import segmentation_metrics
+from seaSky.viz import plot_predictions
+
+log = logging.getLogger(__name__)
+register_resolvers()
+
+PER_IMAGE_COLUMNS = (
+    "stem", "wrong_px", "dice", "acc", "iou", "sea_true", "sea_pred", "horizon_status", "horizon_dy_px",
+    "horizon_dangle_deg",
+)  # fmt: skip
+
+
+def _image_scores(pred: np.ndarray, truth: np.ndarray) -> dict:
+    tp = int((pred & truth).sum())
+    fp, fn = int((pred & ~truth).sum()), int((~pred & truth).sum())
+    wrong = fp + fn
+    return {
+        "wrong_px": wrong,
+        "dice": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0,
+        "acc": 1 - wrong / truth.size,
+        "iou": tp / (tp + fp + fn) if tp + fp + fn else 1.0,
+        "sea_true": float(truth.mean()),
+        "sea_pred": float(pred.mean()),
+    }
+
+
+def evaluate(
+    predictor: Predictor, datamodule, batch_size: int = 32, n_worst: int = 8, out_dir: Path = Path(".")
+) -> dict:
+    """Evaluate on ``datamodule``'s test split; write results.json, per_image.csv, worst.png into out_dir."""
+    datamodule.setup("test")
+    dataset, samples = datamodule.datasets["test"], datamodule.samples["test"]
+    truths_meta = read_horizon_truth(datamodule.root)
+    metrics, criterion = segmentation_metrics(), predictor.module.criterion
+    rows, horizon_errors, losses = [], [], []
+    with torch.no_grad():
+        for start in range(0, len(dataset), batch_size):
+            items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
+            images = torch.stack([item["image"] for item in items]).to(predictor.device)
+            masks = torch.stack([item["mask"] for item in items]).to(predictor.device)
+            logits = predictor.module(images).float()
+            losses.append((float(criterion(logits, masks.float())), len(items)))
+            probs = torch.sigmoid(logits)
+            preds = (probs > predictor.threshold).long()
+            metrics.update(preds, masks.long())
+            for i, item in enumerate(items):
+                row = {
+                    "stem": item["stem"],
+                    **_image_scores(preds[i, 0].bool().cpu().numpy(), masks[i, 0].bool().cpu().numpy()),
+                }
+                if item["stem"] in truths_meta:
+                    error = _horizon_error(
+                        probs[i, 0].cpu().numpy(), samples[start + i].mask_path, truths_meta[item["stem"]]
+                    )
+                    horizon_errors.append(error)
+                    row.update(
+                        {
+                            "horizon_status": error["status"],
+                            "horizon_dy_px": error["dy_px"],
+                            "horizon_dangle_deg": error["dangle_deg"],
+                        }
+                    )
+                rows.append(row)
+    total = sum(n for _, n in losses)
+    results = {f"test/{k}": float(v) for k, v in metrics.compute().items()}
+    results["test/loss"] = sum(loss * n for loss, n in losses) / total
+    if horizon_errors:
+        results.update({f"test/horizon_{k}": v for k, v in summarize_errors(horizon_errors).items()})
+    results.update({"n_images": total, "data_root": str(datamodule.root)})
+    write_json(out_dir / "results.json", results)
+    _write_rows(out_dir / "per_image.csv", rows)
+    _plot_worst(dataset, predictor, rows, n_worst, out_dir / "worst.png")
+    return results
+
+
+def _horizon_error(prob: np.ndarray, mask_path: Path, truth: tuple[str, str]) -> dict:
+    """Fit the horizon on the probability map at the frame's own size; compare with the ground truth."""
+    height, width = cv2.imread(str(mask_path), cv2.IMREAD_UNCHANGED).shape[:2]
+    full = np.clip(cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+    predicted = fit_horizon((full > 0.5).astype(np.uint8), full)
+    return horizon_error(predicted, horizon_from_meta(*truth, width, height))
+
+
+def _write_rows(path: Path, rows: list[dict]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=PER_IMAGE_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write(path, lambda tmp: tmp.write_text(buffer.getvalue()))
+
+
+def _plot_worst(dataset, predictor: Predictor, rows: list[dict], n: int, path: Path) -> None:
+    order = sorted(range(len(rows)), key=lambda i: rows[i]["wrong_px"], reverse=True)[:n]
+    images = torch.stack([dataset[i]["image"] for i in order])
+    with torch.no_grad():
+        preds = predictor.module.predict_mask(images.to(predictor.device)).cpu().numpy()[:, 0]
+    truths = np.stack([dataset[i]["mask"][0].numpy() for i in order])
+    plot_predictions(images.numpy()[:, 0], truths, preds, path, names=[rows[i]["stem"] for i in order])
+
+
+@hydra.main(version_base="1.3", config_path="../../conf", config_name="evaluate")
+def main(cfg: DictConfig) -> dict:
+    """Hydra entry point: the checkpoint's input size and normalisation override the data config."""
+    try:
+        predictor = Predictor.from_checkpoint(cfg.ckpt_path, device=cfg.device)
+        with open_dict(cfg):
+            cfg.data.image_size = list(predictor.image_size)
+            if predictor.normalize:
+                cfg.data.normalize = dict(predictor.normalize)
+        datamodule = hydra.utils.instantiate(cfg.data, augment=None)
+        datamodule.prepare_data()
+        out_dir = Path(cfg.paths.output_dir)
+        results = evaluate(predictor, datamodule, cfg.batch_size, cfg.n_worst, out_dir)
+    except DataError as err:
+        log.error("%s", err)
+        raise SystemExit(2) from None
+    log.info("Results: %s", {k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()})
+    log.info("Run dir: %s", out_dir)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""python -m seaSky.evaluate on folder data sets, with and without horizon ground truth."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+
+from conftest import write_scene
+from seaSky.data.synthetic import write_dataset
+
+
+def _evaluate(checkpoint: Path, root: Path, run_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "seaSky.evaluate", f"ckpt_path={checkpoint}", "data=folder",
+         f"data.root={root}", f"hydra.run.dir={run_dir}", "n_worst=3"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_evaluate_a_folder_without_horizon_truth(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    root = tmp_path / "frames"
+    for i in range(20):
+        write_scene(root / "images", root / "masks", f"f{i:02d}", size=(48, 60), seed=i)
+    done = _evaluate(tiny_checkpoint, root, tmp_path / "run")
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert {"test/dice", "test/acc", "test/iou", "test/loss"} <= set(results)
+    assert 0.0 <= results["test/dice"] <= 1.0 and 0.0 < results["test/acc"] <= 1.0
+    assert not any(key.startswith("test/horizon") for key in results)
+    with open(tmp_path / "run" / "per_image.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == results["n_images"] == 2  # the seeded 80/10/10 split of 20
+    assert cv2.imread(str(tmp_path / "run" / "worst.png")) is not None
+
+
+def test_evaluate_reports_horizon_errors_from_meta(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    root = write_dataset(tmp_path / "scenes", n=30, seed=3, width=80, height=64, workers=1, progress=False)
+    done = _evaluate(tiny_checkpoint, root, tmp_path / "run")
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    counts = ("n_ok", "n_missed", "n_false", "n_both_none")
+    assert sum(results[f"test/horizon_{k}"] for k in counts) == results["n_images"] == 3
+    with open(tmp_path / "run" / "per_image.csv") as f:
+        assert all(row["horizon_status"] for row in csv.DictReader(f))
