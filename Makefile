@@ -7,7 +7,7 @@ TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: help install train test test-full lint format bench preview clean
+.PHONY: help install train test test-full lint format bench preview pretrained clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,12 @@ bench: $(STAMP) ## speed benchmarks (synthetic rendering)
 
 preview: $(STAMP) ## contact sheet of synthetic scenes -> docs/images/synthetic_preview.png
 	$(PY) -m seaSky.data.synthetic preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png
+
+pretrained: $(STAMP) ## train the shipped model (experiment=pretrained) and install it into the package
+	$(PY) -m seaSky.train experiment=pretrained hydra.run.dir=outputs/pretrained $(ARGS)
+	$(PY) -m seaSky.pretrained outputs/pretrained
+	$(PY) -m seaSky.evaluate ckpt_path=src/seaSky/pretrained/model.ckpt hydra.run.dir=outputs/pretrained-eval
+	cp outputs/pretrained-eval/results.json src/seaSky/pretrained/evaluation.json
 
 clean: ## remove run outputs (not the venv, not the data cache)
 	rm -rf outputs multirun .pytest_cache .ruff_cache

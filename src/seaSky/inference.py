@@ -14,9 +14,7 @@ import torch
 from seaSky.data.folder import DataError, normalize_image
 from seaSky.horizon import HorizonLine, fit_horizon
 from seaSky.model.module import SeaSkyModule
-
-PRETRAINED_DIR = Path(__file__).parent / "pretrained"
-PRETRAINED_CKPT = PRETRAINED_DIR / "model.ckpt"
+from seaSky.pretrained import PRETRAINED_CKPT
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,35 @@
+"""The pretrained model shipped in the package (``model.ckpt``, with ``config.yaml`` and ``metrics.json``).
+
+``make pretrained`` trains it with ``python -m seaSky.train experiment=pretrained`` and installs the best
+checkpoint here with ``python -m seaSky.pretrained RUN_DIR``: weights and hyper-parameters only (no
+optimiser state), so it stays small. ``seaSky.predict`` uses it when no ``ckpt_path`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import torch
+
+from seaSky.io import atomic_write
+
+PRETRAINED_DIR = Path(__file__).parent
+PRETRAINED_CKPT = PRETRAINED_DIR / "model.ckpt"
+KEEP = ("state_dict", "hyper_parameters", "datamodule_hyper_parameters", "pytorch-lightning_version", "epoch",
+        "global_step")  # fmt: skip
+
+
+def install(run_dir: str | Path, target: Path = PRETRAINED_DIR) -> Path:
+    """Copy the best checkpoint of a training run (slimmed), its config and its results into ``target``."""
+    run_dir = Path(run_dir)
+    results = json.loads((run_dir / "results.json").read_text())
+    ckpt = torch.load(results["ckpt_best"], map_location="cpu", weights_only=True)
+    slim = {key: ckpt[key] for key in KEEP if key in ckpt}
+    out = target / "model.ckpt"
+    atomic_write(out, lambda tmp: torch.save(slim, tmp))
+    shutil.copyfile(run_dir / ".hydra" / "config.yaml", target / "config.yaml")
+    results = {**results, "ckpt_best": "model.ckpt", "output_dir": str(run_dir.name)}
+    atomic_write(target / "metrics.json", lambda tmp: tmp.write_text(json.dumps(results, indent=2) + "\n"))
+    return out

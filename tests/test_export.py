@@ -1,0 +1,158 @@
+"""ONNX export of a tiny trained model: ONNX Runtime agrees with PyTorch at any batch and image size
+(odd ones included), the metadata rebuilds the preprocessing, and the CLI writes one file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from seaSky.export import ExportError, export_onnx, read_metadata
+
+
+@pytest.fixture(scope="module")
+def exported(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The session's tiny U-Net (conftest), exported to the default path beside its checkpoint."""
+    ckpt = tmp_path_factory.mktemp("export") / "tiny.ckpt"
+    shutil.copyfile(tiny_checkpoint, ckpt)
+    onnx_path = export_onnx(ckpt)
+    return {"ckpt": ckpt, "onnx": onnx_path}
+
+
+@pytest.fixture(scope="module")
+def session(exported: dict) -> ort.InferenceSession:
+    return ort.InferenceSession(str(exported["onnx"]), providers=["CPUExecutionProvider"])
+
+
+@pytest.fixture(scope="module")
+def module(exported: dict) -> torch.nn.Module:
+    from seaSky.model.module import SeaSkyModule
+
+    return SeaSkyModule.load_from_checkpoint(exported["ckpt"], map_location="cpu").eval()
+
+
+def scenes(batch: int, height: int, width: int, seed: int = 0) -> np.ndarray:
+    """Random-ish normalised frames in [0, 1]: a bright/dark split at a random row, a gradient, noise."""
+    rng = np.random.default_rng(seed)
+    rows = np.arange(height)[:, None] / max(height - 1, 1)
+    cols = np.arange(width)[None, :] / max(width - 1, 1)
+    images = []
+    for _ in range(batch):
+        horizon = rng.uniform(0.3, 0.7)
+        image = np.where(rows > horizon, 0.3, 0.7) + 0.2 * (cols - 0.5) * rng.uniform(-1, 1)
+        images.append(np.clip(image + rng.normal(0, 0.05, (height, width)), 0, 1))
+    return np.stack(images)[:, None].astype(np.float32)
+
+
+def test_export_writes_beside_the_checkpoint_with_dynamic_names(exported: dict) -> None:
+    assert exported["onnx"] == exported["ckpt"].with_suffix(".onnx") and exported["onnx"].is_file()
+    assert not list(exported["onnx"].parent.glob("*.tmp")), "temporary files left behind"
+    import onnx
+
+    model = onnx.load(str(exported["onnx"]))
+    for value in (*model.graph.input, *model.graph.output):
+        dims = [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
+        assert dims == ["batch", 1, "height", "width"], (value.name, dims)
+    assert [i.name for i in model.graph.input] == ["image"]
+    assert [o.name for o in model.graph.output] == ["logits"]
+
+
+# the export used batch 2 and a 48x64 example: other batches, and odd sizes the pads must handle
+@pytest.mark.parametrize(
+    ("batch", "height", "width"), [(3, 32, 40), (3, 67, 71), (3, 96, 131), (1, 33, 17), (5, 7, 9)]
+)
+def test_onnx_runtime_matches_pytorch(
+    session: ort.InferenceSession, module: torch.nn.Module, batch: int, height: int, width: int
+) -> None:
+    images = scenes(batch, height, width, seed=height * width)
+    with torch.no_grad():
+        expected = module(torch.from_numpy(images)).numpy()
+    (logits,) = session.run(["logits"], {"image": images})
+    assert logits.shape == expected.shape == (batch, 1, height, width)
+    assert expected.std() > 1e-3, "logits almost constant: the comparison would prove little"
+    diff = float(np.abs(logits - expected).max())
+    print(f"{batch}x{height}x{width}: max abs diff {diff:.2e}")
+    assert diff < 1e-4
+
+
+def test_metadata_rebuilds_preprocessing(exported: dict, session: ort.InferenceSession) -> None:
+    ckpt = torch.load(exported["ckpt"], map_location="cpu", weights_only=True)
+    data, hparams = ckpt["datamodule_hyper_parameters"], ckpt["hyper_parameters"]
+    meta = read_metadata(exported["onnx"])
+    assert meta["image_size"] == [32, 40] == list(data["image_size"])
+    assert meta["normalize"] == dict(data["normalize"]) and meta["normalize"]["mode"] == "percentile"
+    assert meta["threshold"] == pytest.approx(hparams["threshold"])
+    assert meta["hyper_parameters"]["arch"] == "unet" and meta["hyper_parameters"]["depth"] == 2
+    # ONNX Runtime alone (no onnx package, no seaSky) sees the same strings
+    raw = session.get_modelmeta().custom_metadata_map
+    assert json.loads(raw["normalize"]) == meta["normalize"] and float(raw["threshold"]) == meta["threshold"]
+
+
+def test_missing_or_unreadable_checkpoint_is_one_clear_line(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="checkpoint not found"):
+        export_onnx(tmp_path / "nope.ckpt", tmp_path / "nope.onnx")
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ExportError, match="cannot read checkpoint") as err:
+        export_onnx(bad, tmp_path / "bad.onnx")
+    assert "\n" not in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.ckpt"]
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "seaSky.export", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_cli_writes_only_the_onnx_file(tmp_path: Path, exported: dict) -> None:
+    done = _cli(f"ckpt_path={exported['ckpt']}", "format=onnx", "out=model.onnx", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "model.onnx" in done.stdout and " kB" in done.stdout
+    # no run dir, .hydra folder or log file: only the output in the working directory
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
+    assert read_metadata(tmp_path / "model.onnx")["image_size"] == [32, 40]
+
+
+def test_cli_unknown_format_fails_with_one_line(tmp_path: Path, exported: dict) -> None:
+    done = _cli(f"ckpt_path={exported['ckpt']}", "format=tflite", cwd=tmp_path)
+    assert done.returncode == 2
+    out = (done.stdout + done.stderr).strip()
+    assert out == "format must be one of ['onnx'], got 'tflite'"
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_smp_unet_exports_too(tmp_path: Path) -> None:
+    """smp's Unet (ResNet encoder) through the same path; a checkpoint saved without a datamodule."""
+    import lightning
+
+    from seaSky.model.module import SeaSkyModule
+
+    torch.manual_seed(0)
+    net_module = SeaSkyModule(arch="smp_unet", depth=3, base_channels=8).eval()
+    ckpt = tmp_path / "smp.ckpt"
+    torch.save(
+        {
+            "state_dict": net_module.state_dict(),
+            "hyper_parameters": dict(net_module.hparams),
+            "pytorch-lightning_version": lightning.__version__,
+        },
+        ckpt,
+    )
+    meta = read_metadata(export_onnx(ckpt))
+    assert "image_size" not in meta and meta["hyper_parameters"]["arch"] == "smp_unet"
+    session = ort.InferenceSession(str(tmp_path / "smp.onnx"), providers=["CPUExecutionProvider"])
+    for batch, height, width in ((3, 32, 40), (1, 64, 96)):
+        images = scenes(batch, height, width)
+        with torch.no_grad():
+            expected = net_module(torch.from_numpy(images)).numpy()
+        (logits,) = session.run(["logits"], {"image": images})
+        assert float(np.abs(logits - expected).max()) < 1e-4
