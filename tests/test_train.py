@@ -174,3 +174,19 @@ def test_checkpoint_loads_with_weights_only_and_keeps_preprocessing(tmp_path: Pa
     data = ckpt["datamodule_hyper_parameters"]
     assert data["image_size"] == [32, 40] and data["normalize"]["mode"] == "percentile"
     assert ckpt["hyper_parameters"]["arch"] == "unet"
+
+
+def test_horizon_errors_are_logged_when_the_data_has_horizon_truth(tmp_path: Path, data_dir: Path) -> None:
+    results = train(make_cfg(tmp_path, data_dir, [*TINY, "trainer.max_epochs=2", "model.optimizer.lr=0.01"]))
+    for key in ("test/horizon_dy_median_px", "test/horizon_dangle_median_deg", "test/horizon_within_2px"):
+        assert key in results
+    with open(tmp_path / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert all("val/horizon_dy_median_px" in row for row in rows)
+
+
+def test_no_horizon_metrics_without_horizon_truth(tmp_path: Path, ir_folder: Path) -> None:
+    folder_tiny = [o for o in TINY if not o.startswith(("data.n=", "data.render_size", "data.workers"))]
+    overrides = [*folder_tiny, "data=folder", f"data.root={ir_folder}", "trainer.max_epochs=1"]
+    results = train(make_cfg(tmp_path, tmp_path, overrides))
+    assert "test/dice" in results and not any("horizon" in key for key in results)

@@ -25,6 +25,8 @@ HISTORY_KEYS = (
     "val/dice",
     "val/acc",
     "val/iou",
+    "val/horizon_dy_median_px",
+    "val/horizon_dangle_median_deg",
 )
 
 

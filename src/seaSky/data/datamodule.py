@@ -12,7 +12,15 @@ from lightning import LightningDataModule
 from torch.utils.data import DataLoader
 
 from seaSky.data.dataset import ArraySegmentationDataset
-from seaSky.data.folder import SPLITS, Sample, find_splits, load_split, raise_problems
+from seaSky.data.folder import (
+    SPLITS,
+    Sample,
+    find_splits,
+    horizon_truth_arrays,
+    load_split,
+    raise_problems,
+    read_horizon_truth,
+)
 from seaSky.data.synthetic import SceneConfig
 
 log = logging.getLogger(__name__)
@@ -68,16 +76,20 @@ class IRSegDataModule(LightningDataModule):
         self.samples = splits
         loaded = {}
         for name in SPLITS:
-            images, masks, split_problems = load_split(splits[name], self.image_size, self.normalize)
+            images, masks, sizes, split_problems = load_split(splits[name], self.image_size, self.normalize)
             problems += split_problems
-            loaded[name] = (images, masks, [s.stem for s in splits[name]])
+            loaded[name] = (images, masks, sizes, [s.stem for s in splits[name]])
         raise_problems(self.root, problems)
-        for name, (images, masks, stems) in loaded.items():
+        truth = read_horizon_truth(self.root)  # {} unless ROOT/meta.csv has y_left/y_right
+        for name, (images, masks, sizes, stems) in loaded.items():
             transform = self.augment if name == "train" else None
-            self.datasets[name] = ArraySegmentationDataset(images, masks, stems, transform)
-        sizes = ", ".join(f"{name} {len(ds)}" for name, ds in self.datasets.items())
+            lines, known = horizon_truth_arrays(truth, stems)
+            self.datasets[name] = ArraySegmentationDataset(
+                images, masks, stems, transform, sizes, lines, known
+            )
+        counts = ", ".join(f"{name} {len(ds)}" for name, ds in self.datasets.items())
         height, width = self.image_size
-        log.info("Data %s: %s images at %dx%d (WxH)", self.root, sizes, width, height)
+        log.info("Data %s: %s images at %dx%d (WxH)", self.root, counts, width, height)
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         return DataLoader(

@@ -205,15 +205,15 @@ def find_splits(
 
 def load_split(
     samples: Sequence[Sample], size: tuple[int, int], normalize: dict | None = None
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Decode, validate, normalise and resize a split into memory.
 
-    Returns images (N, H, W) float32 in [0, 1], masks (N, H, W) uint8 in {0, 1}, and problems (one line
-    each, naming the file). ``size`` is (height, width). Samples without a mask are skipped (their
-    problem is reported by :func:`find_splits`).
+    Returns images (N, H, W) float32 in [0, 1], masks (N, H, W) uint8 in {0, 1}, the frames' own sizes
+    (N, 2) as (height, width), and problems (one line each, naming the file). ``size`` is (height,
+    width). Samples without a mask are skipped (their problem is reported by :func:`find_splits`).
     """
     normalize = dict(normalize or {})
-    images, masks, problems = [], [], []
+    images, masks, sizes, problems = [], [], [], []
     for sample in samples:
         try:
             image = read_image(sample.image_path)
@@ -229,14 +229,15 @@ def load_split(
                 f"{sample.mask_path.name} is {mask.shape[1]}x{mask.shape[0]} (WxH)"
             )
             continue
+        sizes.append(image.shape)
         image = normalize_image(image, **normalize)
         if image.shape != tuple(size):
             image, mask = resize_pair(image, mask, size)
         images.append(image)
         masks.append(mask)
     if problems or not images:
-        return np.empty(0), np.empty(0), problems
-    return np.stack(images), np.stack(masks), problems
+        return np.empty(0), np.empty(0), np.empty((0, 2), int), problems
+    return np.stack(images), np.stack(masks), np.array(sizes, dtype=np.int64), problems
 
 
 def resize_pair(image: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -256,6 +257,22 @@ def raise_problems(root: Path | str, problems: list[str]) -> None:
     if problems:
         head = f"{len(problems)} problem(s) in data set {root}:"
         raise DataError("\n".join([head, *(f"  - {p}" for p in problems)]))
+
+
+def horizon_truth_arrays(
+    truth: dict[str, tuple[str, str]], stems: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per stem: the true line (y_left, y_right) in the frame's pixels (NaN = no horizon in view), and
+    whether the truth is known at all (False where ``truth`` lacks the stem)."""
+    lines = np.full((len(stems), 2), np.nan, dtype=np.float32)
+    known = np.zeros(len(stems), dtype=bool)
+    for i, stem in enumerate(stems):
+        if stem in truth:
+            known[i] = True
+            y_left, y_right = truth[stem]
+            if y_left not in ("", None) and y_right not in ("", None):
+                lines[i] = (float(y_left), float(y_right))
+    return lines, known
 
 
 def read_horizon_truth(root: Path | str) -> dict[str, tuple[str, str]]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 
+import numpy as np
 import segmentation_models_pytorch as smp
 import torch
 from lightning import LightningModule
@@ -14,6 +16,7 @@ from torchmetrics import MaxMetric, MeanMetric, MetricCollection
 from torchmetrics.classification import BinaryAccuracy, BinaryJaccardIndex
 from torchmetrics.segmentation import DiceScore
 
+from seaSky.horizon import HorizonLine, fit_horizon, horizon_error, summarize_errors
 from seaSky.model.factory import build_net
 from seaSky.model.unet import count_parameters
 
@@ -93,6 +96,7 @@ class SeaSkyModule(LightningModule):
             {f"{stage}_": segmentation_metrics().clone(prefix=f"{stage}/") for stage in STAGES}
         )
         self.losses = nn.ModuleDict({f"{stage}_": MeanMetric() for stage in STAGES})
+        self.horizon_errors: dict[str, list[dict]] = {"val": [], "test": []}
         self.val_dice_best = MaxMetric()
         self.val_dice_best.persistent(True)  # saved in checkpoints, so a resumed run keeps its best
 
@@ -114,7 +118,10 @@ class SeaSkyModule(LightningModule):
         image, mask = batch["image"], batch["mask"]
         logits = self(image)
         loss = self.criterion(logits, mask.float())
-        preds = (torch.sigmoid(logits.detach()) > self.threshold).long()
+        probs = torch.sigmoid(logits.detach())
+        preds = (probs > self.threshold).long()
+        if stage != "train":
+            self._collect_horizon_errors(probs, batch, stage)
         metrics, mean_loss = self.metrics[f"{stage}_"], self.losses[f"{stage}_"]
         metrics.update(preds, mask.long())
         mean_loss.update(loss.detach(), weight=image.shape[0])
@@ -128,7 +135,34 @@ class SeaSkyModule(LightningModule):
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         self._step(batch, "val")
 
+    def _collect_horizon_errors(self, probs: torch.Tensor, batch: dict, stage: str) -> None:
+        """Fit the horizon on each predicted probability map, in the frame's own pixels, and compare it
+        with the truth, for the samples that have horizon truth (e.g. synthetic meta.csv)."""
+        known = batch.get("horizon_known")
+        if known is None or not bool(known.any()):
+            return
+        for i in torch.nonzero(known).flatten().tolist():
+            prob = probs[i, 0].float().cpu().numpy()
+            height, width = (int(v) for v in batch["size"][i])
+            fitted = fit_horizon((prob > self.threshold).astype(np.uint8), np.clip(prob, 0.0, 1.0))
+            y_left, y_right = (float(v) for v in batch["horizon"][i])
+            truth = HorizonLine(y_left, y_right, width, height) if math.isfinite(y_left) else None
+            self.horizon_errors[stage].append(horizon_error(fitted and fitted.scaled(width, height), truth))
+
+    def _log_horizon_errors(self, stage: str) -> None:
+        """Median/mean |dy| (px of the original frame), |d angle| and share within 2 px, per epoch."""
+        errors, self.horizon_errors[stage] = self.horizon_errors[stage], []
+        if not errors:
+            return
+        summary = summarize_errors(errors)
+        keys = ("dy_median_px", "dy_mean_px", "dangle_median_deg", "dangle_mean_deg", "within_2px")
+        self.log_dict({f"{stage}/horizon_{k}": float(summary[k]) for k in keys})
+
+    def on_test_epoch_end(self) -> None:
+        self._log_horizon_errors("test")
+
     def on_validation_epoch_end(self) -> None:
+        self._log_horizon_errors("val")
         # Only fitting tracks the best value: the epoch-0 check before training and the sanity check don't.
         if self.trainer.sanity_checking or self.trainer.state.fn != TrainerFn.FITTING:
             return
