@@ -35,8 +35,9 @@ format: $(STAMP) ## ruff fix + format
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 	$(VENV)/bin/ruff format src tests benchmarks
 
-bench: $(STAMP) ## speed benchmarks (synthetic rendering)
+bench: $(STAMP) ## speed benchmarks (synthetic rendering; prediction with PyTorch and ONNX Runtime)
 	$(PY) benchmarks/bench_synthetic.py
+	$(PY) benchmarks/bench_predict.py
 
 preview: $(STAMP) ## contact sheet of synthetic scenes -> docs/images/synthetic_preview.png
 	$(PY) -m seaSky.data.synthetic preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png

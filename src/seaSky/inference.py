@@ -76,10 +76,14 @@ class Predictor:
         )
 
     @torch.no_grad()
+    def network_probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Sea probabilities (N, H, W) for preprocessed frames (N, 1, H, W) at the network's size."""
+        logits = self.module(torch.from_numpy(batch).to(self.device))
+        return torch.sigmoid(logits).float().cpu().numpy()[:, 0]
+
     def probabilities(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Sea probability maps, each at its frame's own size (one network call for all)."""
-        batch = torch.from_numpy(np.stack([self.preprocess(im) for im in images])).unsqueeze(1)
-        probs = torch.sigmoid(self.module(batch.to(self.device))).float().cpu().numpy()[:, 0]
+        probs = self.network_probabilities(np.stack([self.preprocess(im) for im in images])[:, None])
         return [
             cv2.resize(p, (im.shape[1], im.shape[0]), interpolation=cv2.INTER_LINEAR)
             for p, im in zip(probs, images, strict=True)
@@ -92,3 +96,30 @@ class Predictor:
             mask = (prob > self.threshold).astype(np.uint8)
             results.append(Prediction(mask, prob, fit_horizon(mask, np.clip(prob, 0.0, 1.0))))
         return results
+
+
+class OnnxPredictor(Predictor):
+    """The same prediction with the network run by ONNX Runtime, from a ``seaSky.export`` file alone
+    (its metadata holds the input size, normalisation and threshold)."""
+
+    def __init__(self, onnx_path: str | Path, threads: int | None = None) -> None:
+        import json
+
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        # no busy-waiting between runs: spinning threads would steal the cores from everything else
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "image_size" not in meta:
+            raise DataError(f"{onnx_path}: no image_size in its metadata; export it with seaSky.export")
+        self.image_size = tuple(json.loads(meta["image_size"]))
+        self.normalize = json.loads(meta.get("normalize", "{}"))
+        self.threshold = float(meta.get("threshold", 0.5))
+
+    def network_probabilities(self, batch: np.ndarray) -> np.ndarray:
+        logits = self.session.run(["logits"], {"image": batch.astype(np.float32)})[0]
+        return (1.0 / (1.0 + np.exp(-logits[:, 0]))).astype(np.float32)
