@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from lightning import Callback, LightningModule, Trainer
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.trainer.states import TrainerFn
 
-from seaSky.io import atomic_write
+from seaSky.io import write_csv
 from seaSky.viz import plot_curves, plot_predictions
 
 HISTORY_KEYS = (
@@ -73,12 +71,10 @@ class EpochHistory(Callback):
             self._record(trainer, epoch=trainer.current_epoch + 1)
 
     def _write(self) -> None:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=["epoch", *HISTORY_KEYS])
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-        atomic_write(self.path, lambda tmp: tmp.write_text(buffer.getvalue()))
+        rounded = [
+            {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()} for row in self.rows
+        ]
+        write_csv(self.path, rounded, ["epoch", *HISTORY_KEYS])
         if self.curves_path is not None:
             plot_curves(
                 self.rows, self.curves_path, title=f"{self.path.parent.name}: epoch 0 = before training"

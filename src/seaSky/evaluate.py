@@ -8,8 +8,6 @@ input size; horizon errors at each frame's own size where the data has horizon g
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from seaSky.config import register_resolvers
 from seaSky.data.folder import DataError, read_horizon_truth
 from seaSky.horizon import fit_horizon, horizon_error, horizon_from_meta, summarize_errors
 from seaSky.inference import Predictor
-from seaSky.io import atomic_write, write_json
+from seaSky.io import write_csv, write_json
 from seaSky.model.module import segmentation_metrics
 from seaSky.viz import plot_predictions
 
@@ -94,7 +92,7 @@ def evaluate(
         results.update({f"test/horizon_{k}": v for k, v in summarize_errors(horizon_errors).items()})
     results.update({"n_images": total, "data_root": str(datamodule.root)})
     write_json(out_dir / "results.json", results)
-    _write_rows(out_dir / "per_image.csv", rows)
+    write_csv(out_dir / "per_image.csv", rows, PER_IMAGE_COLUMNS)
     _plot_worst(dataset, predictor, rows, n_worst, out_dir / "worst.png")
     return results
 
@@ -105,14 +103,6 @@ def _horizon_error(prob: np.ndarray, mask_path: Path, truth: tuple[str, str]) ->
     full = np.clip(cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
     predicted = fit_horizon((full > 0.5).astype(np.uint8), full)
     return horizon_error(predicted, horizon_from_meta(*truth, width, height))
-
-
-def _write_rows(path: Path, rows: list[dict]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=PER_IMAGE_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(path, lambda tmp: tmp.write_text(buffer.getvalue()))
 
 
 def _plot_worst(dataset, predictor: Predictor, rows: list[dict], n: int, path: Path) -> None:

@@ -7,8 +7,6 @@ naming it, and the others are still written. Every output file is written atomic
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,7 +19,7 @@ from tqdm import tqdm
 
 from seaSky.data.folder import IMAGE_SUFFIXES, DataError, normalize_image, read_image
 from seaSky.inference import Prediction, Predictor
-from seaSky.io import atomic_write
+from seaSky.io import atomic_write, write_csv
 from seaSky.viz import overlay_frame
 
 log = logging.getLogger(__name__)
@@ -95,11 +93,7 @@ def predict_folder(
                 rows.append(horizon_row(path.stem, result))
             bar.update(len(batch))
         bar.update(len(paths) - bar.n)  # skipped files
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=HORIZON_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(out / "horizon.csv", lambda tmp: tmp.write_text(buffer.getvalue()))
+    write_csv(out / "horizon.csv", rows, HORIZON_COLUMNS)
     return rows
 
 

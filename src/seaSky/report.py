@@ -8,15 +8,13 @@ failed jobs last) and ``DIR/report.png`` (test Dice against parameter count and 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import math
 from pathlib import Path
 
 import yaml
 
-from seaSky.io import atomic_write
+from seaSky.io import atomic_write, write_csv
 
 COLUMNS = (
     "job",
@@ -78,7 +76,7 @@ def build_report(sweep_dir: str | Path) -> list[dict]:
         raise SystemExit(f"{sweep_dir}: no job folders (with .hydra/) found; is it a multirun dir?")
     metric = optimized_metric(sweep_dir, jobs)
     rows = sorted((read_job(job) for job in jobs), key=lambda row: _sort_key(row, metric))
-    _write_csv(sweep_dir / "report.csv", rows)
+    write_csv(sweep_dir / "report.csv", rows, COLUMNS)
     _write_markdown(sweep_dir / "report.md", rows, sweep_dir, metric)
     _plot(sweep_dir / "report.png", rows, sweep_dir.name)
     return rows
@@ -92,14 +90,6 @@ def _fmt(value: object) -> str:
     if isinstance(value, int) and value >= 10_000:
         return f"{value:,}"
     return str(value)
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(path, lambda tmp: tmp.write_text(buffer.getvalue()))
 
 
 def _write_markdown(path: Path, rows: list[dict], sweep_dir: Path, metric: str) -> None:
