@@ -156,3 +156,14 @@ def test_smp_unet_exports_too(tmp_path: Path) -> None:
             expected = net_module(torch.from_numpy(images)).numpy()
         (logits,) = session.run(["logits"], {"image": images})
         assert float(np.abs(logits - expected).max()) < 1e-4
+
+
+def test_onnx_predictor_matches_the_pytorch_predictor(exported: dict) -> None:
+    from seaSky.inference import OnnxPredictor, Predictor
+
+    frames = [scenes(1, h, w, seed=h)[0, 0] * 16000.0 for h, w in ((64, 80), (67, 71), (120, 96))]
+    by_torch = Predictor.from_checkpoint(exported["ckpt"]).predict(frames)
+    by_onnx = OnnxPredictor(exported["onnx"]).predict(frames)
+    for t, o in zip(by_torch, by_onnx, strict=True):
+        assert t.prob.shape == o.prob.shape
+        assert float(np.abs(t.prob - o.prob).max()) < 1e-4

@@ -75,3 +75,19 @@ def test_missing_or_corrupt_checkpoint_is_one_clear_error(tmp_path: Path) -> Non
     (tmp_path / "bad.ckpt").write_bytes(b"garbage")
     with pytest.raises(DataError, match="bad.ckpt: not a readable seaSky checkpoint"):
         Predictor.from_checkpoint(tmp_path / "bad.ckpt")
+
+
+def test_the_pretrained_model_is_shipped_and_is_the_default(tmp_path: Path) -> None:
+    from seaSky.pretrained import PRETRAINED_CKPT
+
+    assert PRETRAINED_CKPT.is_file() and PRETRAINED_CKPT.stat().st_size <= 10 * 2**20
+    predictor = Predictor.from_checkpoint(None)
+    assert predictor.module.num_parameters > 100_000
+    frames = _mixed_folder(tmp_path / "frames")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "seaSky.predict", f"input={frames / 'c_tif8.tif'}", f"output_dir={out}"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert cv2.imread(str(out / "masks" / "c_tif8.png"), cv2.IMREAD_UNCHANGED).shape == (96, 120)

@@ -23,7 +23,8 @@ Physics modelled (numbers and sources in the ``scene`` modules):
   fog also blurs the far field, flattening the horizon.
 - Polarity: the sign of sea minus horizon sky follows T_sea - T_atm (plus clouds, glint, fog); cold water
   under a humid/overcast sky inverts it, so "bright means sea" is not a rule.
-- Objects (scene/objects.py): a ragged coast silhouette standing on the horizon, vessels (hull,
+- Objects (scene/objects.py): a ragged coast silhouette standing on the horizon (up to several degrees
+  high, like hilly coasts a few tens of km away, with kelvins of thermal texture), vessels (hull,
   superstructure, hot exhaust; some on the horizon, partly hidden by the earth's curvature), buoys.
 - Sensor (scene/sensor.py): optics blur, occasional defocus / motion blur, vignetting, gain to 14-bit
   counts (30-90 counts/K), temporal noise from NETD 30-80 mK, column/row fixed-pattern noise,
@@ -116,9 +117,10 @@ class SceneConfig:
     # objects
     land_prob: float = 0.35
     land_width_deg: Range = (5.0, 80.0)
-    land_height_deg: Range = (0.2, 3.0)
+    land_height_deg: Range = (0.2, 6.0)
     land_distance_factor: Range = (1.0, 3.0)
     land_temp_offset_k: Range = (-4.0, 10.0)
+    land_texture_k: Range = (0.5, 4.0)
     vessel_prob: float = 0.4
     max_vessels: int = 3
     vessel_length_m: Range = (6.0, 200.0)
@@ -272,6 +274,7 @@ def _sample_params(rng: np.random.Generator, cfg: SceneConfig, width: int, heigh
     p["land_height_deg"] = _lu(rng, cfg.land_height_deg)
     p["land_distance_factor"] = _u(rng, cfg.land_distance_factor)
     p["land_temp_k"] = p["air_temp_k"] + _u(rng, cfg.land_temp_offset_k)
+    p["land_texture_k"] = _u(rng, cfg.land_texture_k)
 
     p["n_vessels"] = (
         int(rng.integers(1, cfg.max_vessels + 1)) if cfg.max_vessels and rng.random() < cfg.vessel_prob else 0
@@ -363,7 +366,7 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
             if p["fog"]:
                 tau *= math.exp(-3 * d_land / (p["fog_visibility_km"] * 1000))
             tex = fractal_noise(rng, height, width, base_cells=6, octaves=5, persistence=0.6, work_scale=2)
-            temp = p["land_temp_k"] + 1.5 * tex
+            temp = p["land_temp_k"] + p["land_texture_k"] * tex
             sky[land] = (tau * physics.planck(temp[land]) + (1 - tau) * b_atm).astype(np.float32)
             obj |= land
     sea, dist = surfaces.sea_radiance(rng, p, cam, elev, az, reflected, floating)
