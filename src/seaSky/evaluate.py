@@ -11,15 +11,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import cv2
 import hydra
 import numpy as np
 import torch
 from omegaconf import DictConfig, open_dict
 
 from seaSky.config import register_resolvers
-from seaSky.data.folder import DataError, read_horizon_truth
-from seaSky.horizon import fit_horizon, horizon_error, horizon_from_meta, summarize_errors
+from seaSky.data.folder import DataError
+from seaSky.horizon import probability_map_error, summarize_errors
 from seaSky.inference import Predictor
 from seaSky.io import write_csv, write_json
 from seaSky.model.module import segmentation_metrics
@@ -53,8 +52,7 @@ def evaluate(
 ) -> dict:
     """Evaluate on ``datamodule``'s test split; write results.json, per_image.csv, worst.png into out_dir."""
     datamodule.setup("test")
-    dataset, samples = datamodule.datasets["test"], datamodule.samples["test"]
-    truths_meta = read_horizon_truth(datamodule.root)
+    dataset = datamodule.datasets["test"]
     metrics, criterion = segmentation_metrics(), predictor.module.criterion
     rows, horizon_errors, losses = [], [], []
     with torch.no_grad():
@@ -72,9 +70,12 @@ def evaluate(
                     "stem": item["stem"],
                     **_image_scores(preds[i, 0].bool().cpu().numpy(), masks[i, 0].bool().cpu().numpy()),
                 }
-                if item["stem"] in truths_meta:
-                    error = _horizon_error(
-                        probs[i, 0].cpu().numpy(), samples[start + i].mask_path, truths_meta[item["stem"]]
+                if item.get("horizon_known"):  # truth from ROOT/meta.csv, in the frame's own pixels
+                    error = probability_map_error(
+                        probs[i, 0].cpu().numpy(),
+                        item["size"].tolist(),
+                        item["horizon"].tolist(),
+                        predictor.threshold,
                     )
                     horizon_errors.append(error)
                     row.update(
@@ -95,14 +96,6 @@ def evaluate(
     write_csv(out_dir / "per_image.csv", rows, PER_IMAGE_COLUMNS)
     _plot_worst(dataset, predictor, rows, n_worst, out_dir / "worst.png")
     return results
-
-
-def _horizon_error(prob: np.ndarray, mask_path: Path, truth: tuple[str, str]) -> dict:
-    """Fit the horizon on the probability map at the frame's own size; compare with the ground truth."""
-    height, width = cv2.imread(str(mask_path), cv2.IMREAD_UNCHANGED).shape[:2]
-    full = np.clip(cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
-    predicted = fit_horizon((full > 0.5).astype(np.uint8), full)
-    return horizon_error(predicted, horizon_from_meta(*truth, width, height))
 
 
 def _plot_worst(dataset, predictor: Predictor, rows: list[dict], n: int, path: Path) -> None:

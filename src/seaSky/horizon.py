@@ -37,6 +37,7 @@ __all__ = [
     "fit_horizon",
     "horizon_error",
     "horizon_from_meta",
+    "probability_map_error",
     "summarize_errors",
 ]
 
@@ -382,3 +383,19 @@ def summarize_errors(errors: Sequence[dict]) -> dict:
         "within_2px": float((dy <= 2.0).mean()) if len(ok) else nan,
         **{f"n_{k}": v for k, v in counts.items()},
     }
+
+
+def probability_map_error(
+    prob: np.ndarray, frame_size: tuple[int, int], truth: tuple[float, float], threshold: float = 0.5
+) -> dict:
+    """Horizon error of a predicted sea-probability map (any resolution) against the true line.
+
+    The line is fitted on ``prob`` and scaled to the frame's own ``frame_size`` = (height, width), where
+    ``truth`` = (y_left, y_right) lives (NaN: no horizon in view). Returns :func:`horizon_error`'s dict.
+    """
+    height, width = (int(v) for v in frame_size)
+    prob = np.clip(prob.astype(np.float32, copy=False), 0.0, 1.0)
+    fitted = fit_horizon((prob > threshold).astype(np.uint8), prob)
+    y_left, y_right = (float(v) for v in truth)
+    true_line = HorizonLine(y_left, y_right, width, height) if math.isfinite(y_left) else None
+    return horizon_error(fitted.scaled(width, height) if fitted else None, true_line)

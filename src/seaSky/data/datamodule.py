@@ -14,7 +14,6 @@ from torch.utils.data import DataLoader
 from seaSky.data.dataset import ArraySegmentationDataset
 from seaSky.data.folder import (
     SPLITS,
-    Sample,
     find_splits,
     horizon_truth_arrays,
     load_split,
@@ -66,14 +65,12 @@ class IRSegDataModule(LightningDataModule):
         self.normalize = dict(normalize or {})
         self.augment = augment or None  # an empty config node means no augmentation
         self.datasets: dict[str, ArraySegmentationDataset] = {}
-        self.samples: dict[str, list[Sample]] = {}  # the files behind each split (after setup)
 
     def setup(self, stage: str | None = None) -> None:
         """Decode and validate all splits once; raise one DataError that lists every problem."""
         if self.datasets:
             return
         splits, problems = find_splits(self.root, self.split_fractions, self.split_seed)
-        self.samples = splits
         loaded = {}
         for name in SPLITS:
             images, masks, sizes, split_problems = load_split(splits[name], self.image_size, self.normalize)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 
-import numpy as np
 import segmentation_models_pytorch as smp
 import torch
 from lightning import LightningModule
@@ -16,7 +14,7 @@ from torchmetrics import MaxMetric, MeanMetric, MetricCollection
 from torchmetrics.classification import BinaryAccuracy, BinaryJaccardIndex
 from torchmetrics.segmentation import DiceScore
 
-from seaSky.horizon import HorizonLine, fit_horizon, horizon_error, summarize_errors
+from seaSky.horizon import probability_map_error, summarize_errors
 from seaSky.model.factory import build_net
 from seaSky.model.unet import count_parameters
 
@@ -143,11 +141,10 @@ class SeaSkyModule(LightningModule):
             return
         for i in torch.nonzero(known).flatten().tolist():
             prob = probs[i, 0].float().cpu().numpy()
-            height, width = (int(v) for v in batch["size"][i])
-            fitted = fit_horizon((prob > self.threshold).astype(np.uint8), np.clip(prob, 0.0, 1.0))
-            y_left, y_right = (float(v) for v in batch["horizon"][i])
-            truth = HorizonLine(y_left, y_right, width, height) if math.isfinite(y_left) else None
-            self.horizon_errors[stage].append(horizon_error(fitted and fitted.scaled(width, height), truth))
+            error = probability_map_error(
+                prob, batch["size"][i].tolist(), batch["horizon"][i].tolist(), self.threshold
+            )
+            self.horizon_errors[stage].append(error)
 
     def _log_horizon_errors(self, stage: str) -> None:
         """Median/mean |dy| (px of the original frame), |d angle| and share within 2 px, per epoch."""
