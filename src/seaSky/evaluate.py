@@ -15,6 +15,7 @@ import hydra
 import numpy as np
 import torch
 from omegaconf import DictConfig, open_dict
+from torchmetrics import MetricCollection
 
 from seaSky.config import register_resolvers
 from seaSky.data.folder import DataError
@@ -33,17 +34,16 @@ PER_IMAGE_COLUMNS = (
 )  # fmt: skip
 
 
-def _image_scores(pred: np.ndarray, truth: np.ndarray) -> dict:
-    tp = int((pred & truth).sum())
-    fp, fn = int((pred & ~truth).sum()), int((~pred & truth).sum())
-    wrong = fp + fn
+def _image_scores(metrics: MetricCollection, pred: torch.Tensor, truth: torch.Tensor) -> dict:
+    """One image's Dice, accuracy and IoU (the same torchmetrics as training), wrong pixels, sea shares."""
+    metrics.reset()
+    metrics.update(pred[None], truth[None])
+    scores = {key: float(value) for key, value in metrics.compute().items()}
     return {
-        "wrong_px": wrong,
-        "dice": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0,
-        "acc": 1 - wrong / truth.size,
-        "iou": tp / (tp + fp + fn) if tp + fp + fn else 1.0,
-        "sea_true": float(truth.mean()),
-        "sea_pred": float(pred.mean()),
+        "wrong_px": int((pred != truth).sum()),
+        **scores,
+        "sea_true": float(truth.float().mean()),
+        "sea_pred": float(pred.float().mean()),
     }
 
 
@@ -53,7 +53,11 @@ def evaluate(
     """Evaluate on ``datamodule``'s test split; write results.json, per_image.csv, worst.png into out_dir."""
     datamodule.setup("test")
     dataset = datamodule.datasets["test"]
-    metrics, criterion = segmentation_metrics(), predictor.module.criterion
+    metrics, image_metrics, criterion = (
+        segmentation_metrics(),
+        segmentation_metrics(),
+        predictor.module.criterion,
+    )
     rows, horizon_errors, losses = [], [], []
     with torch.no_grad():
         for start in range(0, len(dataset), batch_size):
@@ -68,7 +72,7 @@ def evaluate(
             for i, item in enumerate(items):
                 row = {
                     "stem": item["stem"],
-                    **_image_scores(preds[i, 0].bool().cpu().numpy(), masks[i, 0].bool().cpu().numpy()),
+                    **_image_scores(image_metrics, preds[i].cpu(), masks[i].long().cpu()),
                 }
                 if item.get("horizon_known"):  # truth from ROOT/meta.csv, in the frame's own pixels
                     error = probability_map_error(
