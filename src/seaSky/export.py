@@ -28,6 +28,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from seaSky.config import register_resolvers
+from seaSky.io import atomic_write
 
 log = logging.getLogger(__name__)
 register_resolvers()
@@ -133,8 +134,6 @@ def export_onnx(ckpt_path: str | Path, out: str | Path | None = None, opset: int
         f"seaSky sea/sky segmentation: {INPUT_NAME} (N, {in_channels}, H, W) float32 normalised -> "
         f"{OUTPUT_NAME} (N, 1, H, W); sea where sigmoid(logits) > threshold"
     )
-
-    from seaSky.io import atomic_write  # here, not at the top: it imports Lightning (~3 s of CLI start)
 
     def write(tmp: Path) -> None:
         onnx.save(model, tmp)

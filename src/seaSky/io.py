@@ -1,4 +1,7 @@
-"""Atomic file writing: a reader never sees a half-written file, and an old file survives a crash."""
+"""Atomic file writing: a reader never sees a half-written file, and an old file survives a crash.
+
+Light on purpose (no torch or Lightning import): command-line tools start fast.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,6 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-
-from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
@@ -49,11 +50,3 @@ def write_json(path: str | Path, data: dict) -> Path:
     """Write ``data`` as indented JSON, atomically."""
     text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
     return atomic_write(path, lambda tmp: tmp.write_text(text))
-
-
-class AtomicCheckpointIO(TorchCheckpointIO):
-    """Lightning checkpoint IO that writes to a temporary file and renames it, so an interrupted save
-    never replaces a good checkpoint with a truncated one."""
-
-    def save_checkpoint(self, checkpoint: dict, path: str | Path, storage_options: Any = None) -> None:
-        atomic_write(path, lambda tmp: super(AtomicCheckpointIO, self).save_checkpoint(checkpoint, tmp))

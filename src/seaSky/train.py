@@ -19,9 +19,10 @@ from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig
 
 from seaSky.callbacks import EpochHistory
+from seaSky.checkpoint_io import AtomicCheckpointIO
 from seaSky.config import register_resolvers, resolved_config
 from seaSky.data.folder import DataError
-from seaSky.io import AtomicCheckpointIO, write_json
+from seaSky.io import write_json
 
 log = logging.getLogger(__name__)
 register_resolvers()
