@@ -76,8 +76,13 @@ def build_report(sweep_dir: str | Path) -> list[dict]:
         raise SystemExit(f"{sweep_dir}: no job folders (with .hydra/) found; is it a multirun dir?")
     metric = optimized_metric(sweep_dir, jobs)
     rows = sorted((read_job(job) for job in jobs), key=lambda row: _sort_key(row, metric))
+    # what differs between jobs (shown in the table and on the plot); what all share is said once
+    split = [row["overrides"].split() for row in rows]
+    common = [o for o in split[0] if all(o in job for job in split[1:])]
+    for row, overrides in zip(rows, split, strict=True):
+        row["varies"] = " ".join(o for o in overrides if o not in common)
     write_csv(sweep_dir / "report.csv", rows, COLUMNS)
-    _write_markdown(sweep_dir / "report.md", rows, sweep_dir, metric)
+    _write_markdown(sweep_dir / "report.md", rows, sweep_dir, metric, common)
     _plot(sweep_dir / "report.png", rows, sweep_dir.name)
     return rows
 
@@ -92,11 +97,8 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _write_markdown(path: Path, rows: list[dict], sweep_dir: Path, metric: str) -> None:
+def _write_markdown(path: Path, rows: list[dict], sweep_dir: Path, metric: str, common: list[str]) -> None:
     failed = sum(row["status"] != "ok" for row in rows)
-    # the table shows what differs between jobs; what all jobs share is said once above it
-    split = [row["overrides"].split() for row in rows]
-    common = [o for o in split[0] if all(o in job for job in split[1:])] if split else []
     lines = [
         f"# Sweep report: {sweep_dir}",
         "",
@@ -107,8 +109,8 @@ def _write_markdown(path: Path, rows: list[dict], sweep_dir: Path, metric: str) 
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
     ]
-    for row, overrides in zip(rows, split, strict=True):
-        shown = {**row, "overrides": " ".join(o for o in overrides if o not in common)}
+    for row in rows:
+        shown = {**row, "overrides": row["varies"]}
         lines.append("| " + " | ".join(_fmt(shown.get(c)) for c in COLUMNS) + " |")
     lines += ["", "![test Dice against parameters and wall time](report.png)", ""]
     atomic_write(path, lambda tmp: tmp.write_text("\n".join(lines)))
