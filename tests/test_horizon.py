@@ -93,6 +93,17 @@ def test_vessel_hiding_most_of_the_horizon() -> None:
     assert pred.confidence < 0.5
 
 
+def test_coast_taken_for_sea_above_the_horizon() -> None:
+    # like a network calling the right end of a coast sea: a false-sea region rising above the horizon
+    # over 15 % of the width; the topmost-preferring fit alone would follow its edge
+    true = line_through(120.4, 1.0)
+    mask = line_mask(true)
+    yy, xx = np.mgrid[0:H, 0:W]
+    top = np.interp(xx, [240, 272, W], [90, 40, 35])
+    mask[(xx >= 240) & (yy > top)] = 1
+    assert_close(fit_horizon(mask), true, 0.5, 0.1)
+
+
 def test_foam_above_and_holes_below() -> None:
     true = line_through(110.2, -6.0)
     mask = line_mask(true)

@@ -13,7 +13,15 @@ import cv2
 import numpy as np
 import pytest
 
-from seaSky.data.synthetic import SceneConfig, load_preset, render_scene, to_8bit, write_dataset
+from seaSky.data.synthetic import (
+    SceneConfig,
+    compute_stats,
+    load_preset,
+    read_meta,
+    render_scene,
+    to_8bit,
+    write_dataset,
+)
 
 W, H = 80, 64
 
@@ -78,6 +86,44 @@ def test_objects_are_not_sea() -> None:
         assert (s.mask[s.object_mask == 1] == 0).all()
         drawn += int(s.object_mask.sum())
     assert drawn > 50
+
+
+def test_near_coast_hides_the_horizon_and_its_waterline_is_the_truth() -> None:
+    # a coast at 1/10 of the horizon distance seen from 20-40 m stands on a waterline several pixels below
+    # the horizon; where it hides the horizon, meta's line is that waterline, the sea's upper boundary
+    cfg = replace(
+        SceneConfig(),
+        land_prob=1.0,
+        land_width_deg=(170.0, 180.0),
+        land_distance_factor=(0.1, 0.12),
+        land_height_deg=(2.0, 4.0),
+        camera_height_m=(20.0, 40.0),
+        hfov_deg=(20.0, 30.0),
+        vessel_prob=0.0,
+        buoy_prob=0.0,
+        out_of_view_prob=0.0,
+        distortion_k1=(0.0, 0.0),
+        fog_prob=0.0,
+    )
+    waterline, checked = 0, 0
+    for seed in range(6):
+        s = render_scene(seed, 160, 128, cfg)
+        meta = s.meta
+        assert meta["horizon_kind"] in ("sea_sky", "waterline")
+        if meta["horizon_kind"] != "waterline":
+            continue
+        assert meta["horizon_visible_fraction"] < 0.25
+        waterline += 1
+        x = np.arange(160)
+        # first sea row below the lowest non-sea pixel of each column
+        first_sea = 128 - np.argmax(s.mask[::-1] == 0, axis=0)
+        chord = meta["y_left"] + (meta["y_right"] - meta["y_left"]) * x / 159
+        on_land = (s.mask == 0).any(axis=0) & (first_sea < 128)
+        on_land[on_land] &= s.object_mask[first_sea[on_land] - 1, x[on_land]] == 1
+        err = np.abs(chord - (first_sea - 0.5))[on_land]
+        assert err.max() <= 0.5 + meta["horizon_max_dev_px"] + 1e-6, seed
+        checked += int(on_land.sum())
+    assert waterline >= 3 and checked > 300
 
 
 def test_deterministic_and_seed_dependent() -> None:
@@ -170,6 +216,20 @@ def test_meta_csv_no_horizon_rows(tmp_path: Path) -> None:
         "noise_sigma_counts",
     ):
         assert key in rows[0]
+
+
+def test_stats_of_a_rendered_set(tmp_path: Path) -> None:
+    cfg = replace(
+        SceneConfig(), land_prob=1.0, land_width_deg=(170.0, 180.0), out_of_view_prob=0.0, fog_prob=0.0
+    )
+    root = _write(tmp_path, "coast", 16, cfg, n=10)
+    stats = compute_stats(root, plot=False)
+    rows = read_meta(root)
+    assert stats["n"] == 10 and stats["share_no_horizon"] == 0.0
+    assert stats["share_coast_in_view"] == np.mean([float(r["coast_fraction"]) > 0 for r in rows]) > 0.5
+    assert 0.0 <= stats["share_waterline_horizon"] <= 1.0
+    assert sum(stats["share_polarity"].values()) == pytest.approx(1.0)
+    assert json.loads((root / "stats.json").read_text()) == stats
 
 
 def test_cli_renders_and_previews(tmp_path: Path) -> None:

@@ -14,6 +14,10 @@ Method of `fit_horizon`:
 3. Robust line: MSAC (RANSAC scored by truncated squared residuals) over candidate pairs with a 1.5 px
    vertical inlier band, then least squares on the inliers, iterated until the inlier set is stable.
    Columns where a vessel on the horizon pushes the boundary down, foam and holes are outliers.
+   Candidates above the line cost more than those below (prefer the horizon over a vessel's waterline),
+   unless plain MSAC finds a line with over three times the support: a large false-sea region above the
+   horizon (a coast taken for sea) is likelier than a vessel hiding over 3/4 of the horizon. If the chosen
+   line fails the checks of step 4, the other one is tried.
 4. Checks and confidence: the inlier share (inlier columns / columns where the line is inside the frame),
    the purity of the cleaned mask on both sides of the line, and, with `prob`, the sharpness of the
    probability step across the line. Too few inliers, a low share or an impure split -> None.
@@ -284,6 +288,7 @@ def fit_horizon(
     min_inlier_share: float = 0.2,
     min_purity: float = 0.6,
     above_weight: float = 5.0,
+    min_support_ratio: float = 1 / 3,
     n_hypotheses: int = 400,
     seed: int = 0,
 ) -> HorizonLine | None:
@@ -300,6 +305,8 @@ def fit_horizon(
         min_purity: least share of correctly classified pixels on either side of the line (cleaned mask).
         above_weight: cost of a boundary candidate above the line relative to one below it (> 1 prefers
             the topmost line: the horizon rather than the waterline of a vessel hiding most of it).
+        min_support_ratio: the topmost-preferring line is kept only with at least this share of the inlier
+            columns of the best-supported (plain MSAC) line; otherwise that line is tried first.
         n_hypotheses: random candidate pairs tried by the robust fit (deterministic for a given seed).
         seed: seed of the hypothesis sampling.
 
@@ -322,21 +329,28 @@ def fit_horizon(
     if np.unique(xs).size < max(2, min_columns):
         return None
     max_slope = math.tan(math.radians(max_angle_deg))
-    best = _ransac(xs, ys, band_px, max_slope, above_weight, n_hypotheses, seed)
-    if best is None:
-        return None
-    a, b, inl = _refit(xs, ys, *best, band_px)
-    n_cols = np.unique(xs[inl]).size
-    line_y = a + b * np.arange(w, dtype=np.float64)
-    in_frame = int(((line_y >= 0.0) & (line_y < h - 1.0)).sum())
-    share = min(1.0, n_cols / max(in_frame, 1))
-    purity = _purity(clean, a, b, band_px)
-    if n_cols < min_columns or share < min_inlier_share or purity < min_purity:
-        return None
-    confidence = share * purity
-    if prob is not None:
-        confidence *= 0.5 + 0.5 * _sharpness(prob, rows[inl], xs[inl])
-    return HorizonLine(a, a + b * (w - 1), w, h, float(np.clip(confidence, 0.0, 1.0)))
+    fits = {}
+    for weight in dict.fromkeys((above_weight, 1.0)):
+        best = _ransac(xs, ys, band_px, max_slope, weight, n_hypotheses, seed)
+        if best is None:
+            return None
+        a, b, inl = _refit(xs, ys, *best, band_px)
+        fits[weight] = (a, b, inl, np.unique(xs[inl]).size)
+    # the topmost-preferring line wins unless the best-supported line has over 1/min_support_ratio times its
+    # support: then it is more likely a false-sea region above the horizon (e.g. a coast) than a vessel
+    top, most = fits[above_weight], fits[1.0]
+    order = [top, most] if top[3] >= min_support_ratio * most[3] else [most, top]
+    for a, b, inl, n_cols in order:
+        line_y = a + b * np.arange(w, dtype=np.float64)
+        in_frame = int(((line_y >= 0.0) & (line_y < h - 1.0)).sum())
+        share = min(1.0, n_cols / max(in_frame, 1))
+        purity = _purity(clean, a, b, band_px)
+        if n_cols >= min_columns and share >= min_inlier_share and purity >= min_purity:
+            confidence = share * purity
+            if prob is not None:
+                confidence *= 0.5 + 0.5 * _sharpness(prob, rows[inl], xs[inl])
+            return HorizonLine(a, a + b * (w - 1), w, h, float(np.clip(confidence, 0.0, 1.0)))
+    return None
 
 
 # ----------------------------------------------------------------------------------------------------------

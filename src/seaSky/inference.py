@@ -83,18 +83,30 @@ class Predictor:
 
     def probabilities(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Sea probability maps, each at its frame's own size (one network call for all)."""
+        return [full for full, _ in self._probabilities(images)]
+
+    def _probabilities(self, images: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(probability at the frame's size, probability at the network's size) per frame."""
         probs = self.network_probabilities(np.stack([self.preprocess(im) for im in images])[:, None])
         return [
-            cv2.resize(p, (im.shape[1], im.shape[0]), interpolation=cv2.INTER_LINEAR)
+            (cv2.resize(p, (im.shape[1], im.shape[0]), interpolation=cv2.INTER_LINEAR), p)
             for p, im in zip(probs, images, strict=True)
         ]
 
     def predict(self, images: Sequence[np.ndarray]) -> list[Prediction]:
-        """Masks, probabilities and horizon lines for a batch of raw frames."""
+        """Masks, probabilities and horizon lines for a batch of raw frames.
+
+        The horizon is fitted at the network's resolution (where its inlier band and the validation and
+        evaluation errors are defined) and scaled to the frame: an upsampled mask would only add the
+        interpolation's staircase to the boundary.
+        """
         results = []
-        for prob in self.probabilities(images):
-            mask = (prob > self.threshold).astype(np.uint8)
-            results.append(Prediction(mask, prob, fit_horizon(mask, np.clip(prob, 0.0, 1.0))))
+        for full, small in self._probabilities(images):
+            small = np.clip(small, 0.0, 1.0)
+            line = fit_horizon((small > self.threshold).astype(np.uint8), small)
+            height, width = full.shape
+            line = line.scaled(width, height) if line else None
+            results.append(Prediction((full > self.threshold).astype(np.uint8), full, line))
         return results
 
 

@@ -23,8 +23,11 @@ Physics modelled (numbers and sources in the ``scene`` modules):
   fog also blurs the far field, flattening the horizon.
 - Polarity: the sign of sea minus horizon sky follows T_sea - T_atm (plus clouds, glint, fog); cold water
   under a humid/overcast sky inverts it, so "bright means sea" is not a rule.
-- Objects (scene/objects.py): a ragged coast silhouette standing on the horizon (up to several degrees
-  high, like hilly coasts a few tens of km away, with kelvins of thermal texture), vessels (hull,
+- Objects (scene/objects.py): coasts of one to three ragged ridges, far ones fading into the haze, up to
+  10 degrees high, either near (their waterline below the horizon, hiding the sea behind them) or beyond
+  the horizon, with kelvins of thermal texture, sun-warmed patches and a waterline strip (beach, quay,
+  buildings); where a near coast hides most of the horizon, the horizon ground truth is its waterline,
+  the sea's upper boundary (meta ``horizon_kind``). Vessels (hull,
   superstructure, hot exhaust; some on the horizon, partly hidden by the earth's curvature), buoys.
 - Sensor (scene/sensor.py): optics blur, occasional defocus / motion blur, vignetting, gain to 14-bit
   counts (30-90 counts/K), temporal noise from NETD 30-80 mK, column/row fixed-pattern noise,
@@ -53,7 +56,7 @@ import cv2
 import numpy as np
 
 from seaSky.data.scene import geometry, objects, physics, sensor, surfaces
-from seaSky.data.scene.noise import fractal_noise
+from seaSky.data.scene.noise import fractal_noise, noise_1d
 from seaSky.data.scene.sensor import to_8bit
 
 __all__ = [
@@ -109,18 +112,24 @@ class SceneConfig:
     swell_wavelength_m: Range = (20.0, 150.0)
     swell_slope: Range = (0.02, 0.1)
     skin_temp_var_k: Range = (0.02, 0.15)
+    slick_prob: float = 0.3
+    slick_cover: Range = (0.1, 0.5)
     foam_prob: float = 0.3
     foam_cover: Range = (0.005, 0.05)
     glint_prob: float = 0.2
     glint_strength_k: Range = (3.0, 60.0)
     sun_elevation_deg: Range = (2.0, 35.0)
     # objects
-    land_prob: float = 0.35
-    land_width_deg: Range = (5.0, 80.0)
-    land_height_deg: Range = (0.2, 6.0)
-    land_distance_factor: Range = (1.0, 3.0)
+    land_prob: float = 0.45
+    land_width_deg: Range = (5.0, 150.0)
+    land_height_deg: Range = (0.3, 12.0)
+    land_distance_factor: Range = (0.25, 3.0)
     land_temp_offset_k: Range = (-4.0, 10.0)
     land_texture_k: Range = (0.5, 4.0)
+    land_max_layers: int = 3
+    land_sunlit_k: Range = (0.0, 8.0)
+    land_strip_deg: Range = (0.05, 0.6)
+    land_strip_k: Range = (-3.0, 12.0)
     vessel_prob: float = 0.4
     max_vessels: int = 3
     vessel_length_m: Range = (6.0, 200.0)
@@ -261,6 +270,7 @@ def _sample_params(rng: np.random.Generator, cfg: SceneConfig, width: int, heigh
     p["swell_slope"] = _u(rng, cfg.swell_slope)
     p["swell_dir_deg"] = float(rng.uniform(-90, 90))
     p["skin_temp_var_k"] = _u(rng, cfg.skin_temp_var_k)
+    p["slick_cover"] = _u(rng, cfg.slick_cover) if rng.random() < cfg.slick_prob else 0.0
     p["foam"] = bool(rng.random() < cfg.foam_prob)
     p["foam_cover"] = _u(rng, cfg.foam_cover) if p["foam"] else 0.0
     p["glint"] = bool(rng.random() < cfg.glint_prob)
@@ -272,9 +282,13 @@ def _sample_params(rng: np.random.Generator, cfg: SceneConfig, width: int, heigh
     p["land_width_deg"] = _u(rng, cfg.land_width_deg)
     p["land_centre_deg"] = float(rng.uniform(-0.7, 0.7) * p["hfov_deg"])
     p["land_height_deg"] = _lu(rng, cfg.land_height_deg)
-    p["land_distance_factor"] = _u(rng, cfg.land_distance_factor)
+    p["land_distance_factor"] = _lu(rng, cfg.land_distance_factor)
     p["land_temp_k"] = p["air_temp_k"] + _u(rng, cfg.land_temp_offset_k)
     p["land_texture_k"] = _u(rng, cfg.land_texture_k)
+    p["land_layers"] = int(rng.integers(1, cfg.land_max_layers + 1))
+    p["land_sunlit_k"] = _u(rng, cfg.land_sunlit_k)
+    p["land_strip_deg"] = _lu(rng, cfg.land_strip_deg)
+    p["land_strip_k"] = _u(rng, cfg.land_strip_k)
 
     p["n_vessels"] = (
         int(rng.integers(1, cfg.max_vessels + 1)) if cfg.max_vessels and rng.random() < cfg.vessel_prob else 0
@@ -329,6 +343,49 @@ def _sample_floating(rng: np.random.Generator, cfg: SceneConfig, p: dict, horizo
     return objs
 
 
+def _paint_coast(
+    rng: np.random.Generator,
+    p: dict,
+    cam: geometry.Camera,
+    elev: np.ndarray,
+    az: np.ndarray,
+    radiance: np.ndarray,
+    obj: np.ndarray,
+    b_atm: float,
+) -> float | None:
+    """Paint the coast's ridges (far to near) into radiance and obj; the front waterline elevation or None.
+
+    Each ridge: land temperature + fractal texture (stretched along the horizon like terraces and strata)
+    + sun-warmed patches (bare slopes, settlements), seen through the air path to its distance, so farther
+    ridges fade towards the atmosphere. The front ridge gets a strip along its waterline (beach, quay,
+    buildings) warmer or colder than the land above it.
+    """
+    layers, e_front = objects.coast_layers(
+        rng, elev, az, cam.height_m, cam.dip_rad, cam.horizon_distance_m, p
+    )
+    h, w = elev.shape
+    k_ext = 1.0 / (p["extinction_km"] * 1000) + (3.0 / (p["fog_visibility_km"] * 1000) if p["fog"] else 0.0)
+    drawn = False
+    for i, (mask, dist_m) in enumerate(layers):
+        if not mask.any():
+            continue
+        drawn = True
+        tex = fractal_noise(rng, h, w, base_cells=6, octaves=5, persistence=0.6, aspect=2.5, work_scale=2)
+        fine = fractal_noise(rng, h, w, base_cells=40, octaves=3, persistence=0.6, aspect=2.0)
+        temp = p["land_temp_k"] + rng.normal(0.0, 1.5) + p["land_texture_k"] * (tex + 0.5 * fine)
+        warm = fractal_noise(rng, h, w, base_cells=10, octaves=4, persistence=0.5, aspect=1.5, work_scale=2)
+        temp = temp + p["land_sunlit_k"] * np.clip(warm - 1.0, 0.0, None)
+        if i == len(layers) - 1:  # the front ridge: a strip along the waterline
+            ragged = 1.0 + 0.5 * noise_1d(rng, w, base_cells=8, octaves=4)
+            strip_rad = np.radians(p["land_strip_deg"]) * ragged
+            strip = (elev - np.float32(e_front)) < strip_rad[None, :].astype(np.float32)
+            temp = np.where(strip, temp + p["land_strip_k"], temp)
+        tau = math.exp(-dist_m * k_ext)
+        radiance[mask] = (tau * physics.planck(temp[mask]) + (1 - tau) * b_atm).astype(np.float32)
+        obj |= mask
+    return e_front if drawn else None
+
+
 # ----------------------------------------------------------------------------------------------------------
 # rendering
 # ----------------------------------------------------------------------------------------------------------
@@ -355,20 +412,10 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     sky, reflected = surfaces.sky_radiance(rng, p, elev, az, cam.focal_px)
     b_atm = float(physics.planck(p["atm_temp_k"]))
     obj = np.zeros((height, width), bool)
+    front_waterline = None
     if p["land"]:
-        land = objects.draw_land(
-            rng, elev, az, cam.dip_rad, p["land_centre_deg"], p["land_width_deg"], p["land_height_deg"]
-        )
-        land &= ~sea_geom
-        if land.any():
-            d_land = p["land_distance_factor"] * cam.horizon_distance_m
-            tau = math.exp(-d_land / (p["extinction_km"] * 1000))
-            if p["fog"]:
-                tau *= math.exp(-3 * d_land / (p["fog_visibility_km"] * 1000))
-            tex = fractal_noise(rng, height, width, base_cells=6, octaves=5, persistence=0.6, work_scale=2)
-            temp = p["land_temp_k"] + p["land_texture_k"] * tex
-            sky[land] = (tau * physics.planck(temp[land]) + (1 - tau) * b_atm).astype(np.float32)
-            obj |= land
+        front_waterline = _paint_coast(rng, p, cam, elev, az, sky, obj, b_atm)
+    coast_fraction = float(obj.mean())
     sea, dist = surfaces.sea_radiance(rng, p, cam, elev, az, reflected, floating)
     # air path between camera and water: clear-air extinction plus fog, emitting like the lower atmosphere
     k_ext = 1.0 / (p["extinction_km"] * 1000.0) + (
@@ -414,11 +461,35 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
         "horizon_distance_km": cam.horizon_distance_m / 1000,
         "dip_deg": math.degrees(cam.dip_rad),
     }
+    # ground-truth horizon: the upper boundary of the sea, i.e. the sea-sky horizon, or the waterline of a
+    # near coast that hides all but a small share of it
+    visible = _horizon_visible_fraction(mask, rows)
+    meta["horizon_visible_fraction"] = visible
+    meta["horizon_kind"] = "sea_sky"
+    hidden = (visible or 0.0) < MIN_VISIBLE_HORIZON
+    if front_waterline is not None and front_waterline < -cam.dip_rad and hidden:
+        rows = geometry.horizon_rows(cam, elevation_rad=front_waterline)
+        meta["horizon_kind"] = "waterline"
     meta.update(geometry.horizon_chord(rows, height))
     meta.update(_horizon_contrast(clean, mask, obj, rows, p["noise_sigma_counts"]))
     meta["sea_fraction"] = float(mask.mean())
+    meta["coast_fraction"] = coast_fraction
     meta["saturated_fraction"] = float((image >= sensor.MAX_COUNTS).mean())
     return Scene(image=image, mask=mask, meta=meta, object_mask=obj.astype(np.uint8))
+
+
+# below this share of visible sea-sky horizon, a near coast's waterline is the horizon truth
+MIN_VISIBLE_HORIZON = 0.25
+
+
+def _horizon_visible_fraction(mask: np.ndarray, rows: np.ndarray) -> float | None:
+    """Share of the columns with the horizon in frame where sea lies right below it (None: not in frame)."""
+    h = mask.shape[0]
+    cols = np.flatnonzero((rows > 0) & (rows < h - 1))
+    if cols.size == 0:
+        return None
+    below = np.ceil(rows[cols]).astype(np.intp)
+    return float(mask[below, cols].mean())
 
 
 def _horizon_contrast(
@@ -693,7 +764,8 @@ def _num(rows: list[dict], key: str) -> np.ndarray:
 
 
 def compute_stats(out_dir: str | os.PathLike, plot: bool = True) -> dict:
-    """Statistics of a rendered set (horizon position/angle, polarity, contrast); writes stats.json/.png."""
+    """Statistics of a rendered set (horizon position/angle, polarity, contrast, coasts); writes
+    stats.json/.png."""
     root = Path(out_dir)
     rows = read_meta(root)
     info = json.loads((root / "dataset.json").read_text())
@@ -723,6 +795,10 @@ def compute_stats(out_dir: str | os.PathLike, plot: bool = True) -> dict:
         "horizon_contrast_sigma": quant(contrast),
         "share_contrast_below_3sigma": float((contrast < 3).mean()) if len(contrast) else 0.0,
         "sea_fraction": quant(sea),
+        "share_coast_in_view": float(np.mean([float(r.get("coast_fraction") or 0) > 0 for r in rows])),
+        "share_waterline_horizon": float(np.mean([r.get("horizon_kind") == "waterline" for r in with_h]))
+        if with_h
+        else 0.0,
     }
     (root / "stats.json").write_text(json.dumps(stats, indent=2))
     if plot:

@@ -75,8 +75,9 @@ def pixel_grid_angles(cam: Camera) -> tuple[np.ndarray, np.ndarray]:
     return ray_angles(cam, x, y)
 
 
-def horizon_rows(cam: Camera) -> np.ndarray:
-    """For each column x, the sub-pixel row y where the ray elevation equals -dip (bisection, float64).
+def horizon_rows(cam: Camera, elevation_rad: float | None = None) -> np.ndarray:
+    """For each column x, the sub-pixel row y where the ray elevation equals -dip (bisection, float64);
+    or equals ``elevation_rad`` (e.g. a near coast's waterline) when given.
 
     Elevation falls monotonically down a column for |roll| < 45 deg, so the row is unique.
     """
@@ -84,7 +85,7 @@ def horizon_rows(cam: Camera) -> np.ndarray:
     span = 4.0 * (cam.height + cam.width)
     lo = np.full(cam.width, -span)
     hi = np.full(cam.width, cam.height + span)
-    target = -cam.dip_rad
+    target = -cam.dip_rad if elevation_rad is None else elevation_rad
     for _ in range(42):
         mid = 0.5 * (lo + hi)
         above = ray_angles(cam, x, mid)[0] > target

@@ -1,4 +1,4 @@
-"""Things that are not sea: a distant coast on the horizon, vessels and buoys on the water.
+"""Things that are not sea: a coast (near, or on the horizon), vessels and buoys on the water.
 
 Every object is drawn in angular camera coordinates (azimuth, elevation of each pixel), so roll, pitch
 and lens distortion apply to it exactly like to the horizon; its pixels are returned as a boolean mask.
@@ -29,27 +29,48 @@ def waterline_elevation(
     return float(-dip_rad), float(hidden)
 
 
-def draw_land(
+def coast_layers(
     rng: np.random.Generator,
     elev: np.ndarray,
     az: np.ndarray,
+    cam_height_m: float,
     dip_rad: float,
-    centre_deg: float,
-    width_deg: float,
-    height_deg: float,
-) -> np.ndarray:
-    """Boolean mask of a ragged coast silhouette standing on the horizon line."""
+    horizon_m: float,
+    p: dict,
+) -> tuple[list[tuple[np.ndarray, float]], float]:
+    """Masks of a coast's ridges, far to near, each with its distance (m); and the front waterline elevation.
+
+    The front ridge stands on its waterline at ``land_distance_factor`` x the horizon distance: below the
+    horizon for a near coast (it then hides the sea behind it), on the horizon for one beyond it (its foot
+    hidden by the earth's curvature). Ridges behind it are farther away (so more hazed by the caller) and
+    usually taller, and lie within its azimuth extent; every ridge is a ragged fractal profile, rising to
+    at most ``land_height_deg`` above the front waterline.
+    """
+    d_front = p["land_distance_factor"] * horizon_m
+    e_front = waterline_elevation(d_front, cam_height_m, dip_rad, horizon_m)[0]
+    top = np.radians(p["land_height_deg"])
     grid = np.linspace(-0.5, 0.5, 512)
-    profile = np.clip(0.55 + 0.35 * noise_1d(rng, 512, base_cells=3, octaves=6, persistence=0.65), 0.04, 1.0)
-    taper = np.clip((0.5 - np.abs(grid)) / rng.uniform(0.03, 0.2), 0, 1)
-    profile = np.radians(height_deg) * profile * np.sqrt(taper)
-    above = elev + np.float32(dip_rad)
-    cand = (above >= 0) & (above < np.radians(height_deg))
-    out = np.zeros(elev.shape, bool)
-    if cand.any():
-        rel = (np.degrees(az[cand]) - centre_deg) / width_deg
-        out[cand] = (np.abs(rel) < 0.5) & (above[cand] <= np.interp(rel, grid, profile))
-    return out
+    n = p["land_layers"]
+    layers = []
+    for k in range(n - 1, -1, -1):  # back to front
+        d_k = d_front * (1.0 + k * rng.uniform(0.3, 1.5))
+        level = (k + 1) / n if n > 1 else 1.0
+        base = rng.uniform(0.35, 0.7) * level
+        rough = noise_1d(rng, 512, base_cells=int(rng.integers(2, 6)), octaves=6, persistence=0.65)
+        profile = np.clip(base + 0.3 * level * rough, 0.03, 1.0)
+        # ridges behind lie within the front one's extent: the front waterline bounds the sea below them all
+        width = p["land_width_deg"] * (rng.uniform(0.5, 1.0) if k else 1.0)
+        centre = p["land_centre_deg"] + rng.uniform(-0.5, 0.5) * (p["land_width_deg"] - width)
+        taper = np.clip((0.5 - np.abs(grid)) / rng.uniform(0.03, 0.25), 0, 1)
+        height = top * profile * np.sqrt(taper)
+        above = elev - np.float32(e_front)  # ridges behind stand on the land behind the shore
+        cand = (above >= 0) & (above < np.float32(height.max()))
+        mask = np.zeros(elev.shape, bool)
+        if cand.any():
+            rel = (np.degrees(az[cand]) - centre) / width
+            mask[cand] = (np.abs(rel) < 0.5) & (above[cand] <= np.interp(rel, grid, height))
+        layers.append((mask, d_k))
+    return layers, e_front
 
 
 def vessel_shape(u: np.ndarray, v: np.ndarray, length: float, params: dict) -> tuple[np.ndarray, np.ndarray]:

@@ -123,6 +123,17 @@ def sea_radiance(
     tilt = np.degrees(np.arctan(s_view))
     theta_inc = np.float32(90.0) - np.degrees(beta)
     eps = physics.sea_emissivity(np.clip(theta_inc - tilt, 0, 90), p["wind_ms"])
+    if p.get("slick_cover", 0.0) > 0:
+        # slicks: surface films damp the short wind waves in patches stretched along the wind; the calmer
+        # water there has a lower grazing-angle emissivity and mirrors the sky better (bands in perspective)
+        stex = periodic_noise(rng, 128, slope=2.6, k_min=1.0)
+        thr = float(np.quantile(stex, 1 - p["slick_cover"]))
+        scale = rng.uniform(30.0, 150.0)  # metres per texel
+        slick = _smoothstep((_remap(stex, gx / (4 * scale), gz / scale) - thr) / 0.5)
+        att_s = np.exp(-0.5 * (fz / (3 * scale)) ** 2)
+        slick = att_s * slick + (1 - att_s) * np.float32(p["slick_cover"])
+        calm = physics.sea_emissivity(np.clip(theta_inc - 0.5 * tilt, 0, 90), 0.25 * p["wind_ms"])
+        eps = eps + slick * (calm - eps)
     refl_elev = np.clip(np.degrees(beta) + 2 * tilt, 0.0, 90.0)
     b_sea = float(physics.planck(p["sea_temp_k"]))
     skin = fractal_noise(rng, *elev.shape, base_cells=3, octaves=4, aspect=4.0, work_scale=4)
