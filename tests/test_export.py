@@ -96,11 +96,11 @@ def test_metadata_rebuilds_preprocessing(exported: dict, session: ort.InferenceS
 
 
 def test_missing_or_unreadable_checkpoint_is_one_clear_line(tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match="checkpoint not found"):
+    with pytest.raises(ExportError, match="nope.ckpt: checkpoint not found"):
         export_onnx(tmp_path / "nope.ckpt", tmp_path / "nope.onnx")
     bad = tmp_path / "bad.ckpt"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(ExportError, match="cannot read checkpoint") as err:
+    with pytest.raises(ExportError, match="bad.ckpt: not a readable checkpoint") as err:
         export_onnx(bad, tmp_path / "bad.onnx")
     assert "\n" not in str(err.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.ckpt"]

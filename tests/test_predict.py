@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from conftest import write_scene
 from seaSky.data.folder import DataError
@@ -73,8 +74,11 @@ def test_missing_or_corrupt_checkpoint_is_one_clear_error(tmp_path: Path) -> Non
     with pytest.raises(DataError, match="nope.ckpt: checkpoint not found"):
         Predictor.from_checkpoint(tmp_path / "nope.ckpt")
     (tmp_path / "bad.ckpt").write_bytes(b"garbage")
-    with pytest.raises(DataError, match="bad.ckpt: not a readable seaSky checkpoint"):
+    with pytest.raises(DataError, match="bad.ckpt: not a readable checkpoint"):
         Predictor.from_checkpoint(tmp_path / "bad.ckpt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.ckpt")
+    with pytest.raises(DataError, match=r"foreign.ckpt: not a seaSky checkpoint \(no state_dict"):
+        Predictor.from_checkpoint(tmp_path / "foreign.ckpt")
 
 
 def test_the_pretrained_model_is_shipped_and_is_the_default(tmp_path: Path) -> None:

@@ -49,26 +49,13 @@ def load_checkpoint(ckpt_path: str | Path) -> tuple[torch.nn.Module, dict[str, A
     Raises:
         ExportError: the file is missing, unreadable or not a seaSky checkpoint.
     """
-    from seaSky.model.module import SeaSkyModule
+    from seaSky.model.module import CheckpointError, load_trained
 
     path = Path(ckpt_path)
-    if not path.is_file():
-        raise ExportError(f"checkpoint not found: {path}")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # pickle, zip and permission errors all mean "cannot use this file"
-        raise ExportError(
-            f"cannot read checkpoint {path} (not a PyTorch checkpoint, or truncated): "
-            f"{type(err).__name__}: {_one_line(err)}"
-        ) from None
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "hyper_parameters" not in ckpt:
-        raise ExportError(f"not a seaSky checkpoint (no state_dict/hyper_parameters): {path}")
-    try:
-        module = SeaSkyModule.load_from_checkpoint(path, map_location="cpu")
-    except Exception as err:
-        raise ExportError(
-            f"cannot restore the model from {path}: {type(err).__name__}: {_one_line(err)}"
-        ) from None
+        module, ckpt = load_trained(path)
+    except CheckpointError as err:
+        raise ExportError(str(err)) from None
 
     hparams = dict(ckpt["hyper_parameters"])
     data = ckpt.get("datamodule_hyper_parameters") or {}
@@ -169,11 +156,6 @@ def read_metadata(onnx_path: str | Path) -> dict[str, Any]:
         except json.JSONDecodeError:
             decoded[entry.key] = entry.value
     return decoded
-
-
-def _one_line(err: BaseException, limit: int = 200) -> str:
-    text = " ".join(str(err).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _size(num_bytes: int) -> str:

@@ -13,7 +13,7 @@ import torch
 
 from seaSky.data.folder import DataError, normalize_image
 from seaSky.horizon import HorizonLine, fit_horizon
-from seaSky.model.module import SeaSkyModule
+from seaSky.model.module import CheckpointError, SeaSkyModule, load_trained
 from seaSky.pretrained import PRETRAINED_CKPT
 
 
@@ -53,16 +53,11 @@ class Predictor:
     def from_checkpoint(cls, ckpt_path: str | Path | None = None, device: str = "cpu") -> Predictor:
         """Load a checkpoint written by ``seaSky.train`` (None: the pretrained model in the package)."""
         path = Path(ckpt_path) if ckpt_path else PRETRAINED_CKPT
-        if not path.is_file():
-            hint = "" if ckpt_path else " (no pretrained model is shipped yet: pass ckpt_path=...)"
-            raise DataError(f"{path}: checkpoint not found{hint}")
-        try:
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
-            module = SeaSkyModule.load_from_checkpoint(path, map_location="cpu")
-        except Exception as err:  # corrupt or foreign file: one line naming it
-            raise DataError(
-                f"{path}: not a readable seaSky checkpoint ({type(err).__name__}: {err})"
-            ) from None
+        if not path.is_file() and not ckpt_path:
+            raise CheckpointError(
+                f"{path}: checkpoint not found (no pretrained model is shipped: pass ckpt_path=...)"
+            )
+        module, ckpt = load_trained(path)
         data = ckpt.get("datamodule_hyper_parameters", {})
         return cls(module, data.get("image_size", (128, 160)), data.get("normalize"), device)
 
