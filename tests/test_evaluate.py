@@ -9,9 +9,12 @@ import sys
 from pathlib import Path
 
 import cv2
+import torch
 
 from conftest import write_scene
 from seaSky.data.synthetic import write_dataset
+from seaSky.evaluate import _image_scores
+from seaSky.model.module import segmentation_metrics
 
 
 def _evaluate(checkpoint: Path, root: Path, run_dir: Path) -> subprocess.CompletedProcess:
@@ -47,3 +50,17 @@ def test_evaluate_reports_horizon_errors_from_meta(tmp_path: Path, tiny_checkpoi
     assert sum(results[f"test/horizon_{k}"] for k in counts) == results["n_images"] == 3
     with open(tmp_path / "run" / "per_image.csv") as f:
         assert all(row["horizon_status"] for row in csv.DictReader(f))
+
+
+def test_per_image_scores_of_sea_free_images() -> None:
+    metrics = segmentation_metrics()
+    empty = torch.zeros(1, 4, 5, dtype=torch.long)
+    assert _image_scores(metrics, empty, empty)["dice"] == 1.0  # all sky, predicted all sky
+    assert _image_scores(metrics, empty, empty)["iou"] == 1.0
+    some = empty.clone()
+    some[0, 3] = 1
+    missed = _image_scores(metrics, empty, some)
+    assert missed["dice"] == 0.0 and missed["wrong_px"] == 5 and missed["acc"] == 0.75
+    half = some.clone()
+    half[0, 3, :2] = 0
+    assert _image_scores(metrics, half, some)["dice"] == 2 * 3 / (3 + 5)

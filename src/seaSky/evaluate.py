@@ -35,10 +35,15 @@ PER_IMAGE_COLUMNS = (
 
 
 def _image_scores(metrics: MetricCollection, pred: torch.Tensor, truth: torch.Tensor) -> dict:
-    """One image's Dice, accuracy and IoU (the same torchmetrics as training), wrong pixels, sea shares."""
+    """One image's Dice, accuracy and IoU (the same torchmetrics as training), wrong pixels, sea shares.
+
+    An image without sea, predicted without sea, has Dice and IoU 1 (torchmetrics gives 0 for 0/0).
+    """
     metrics.reset()
     metrics.update(pred[None], truth[None])
     scores = {key: float(value) for key, value in metrics.compute().items()}
+    if not truth.any() and not pred.any():
+        scores.update(dice=1.0, iou=1.0)
     return {
         "wrong_px": int((pred != truth).sum()),
         **scores,
