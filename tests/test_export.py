@@ -167,3 +167,32 @@ def test_onnx_predictor_matches_the_pytorch_predictor(exported: dict) -> None:
     for t, o in zip(by_torch, by_onnx, strict=True):
         assert t.prob.shape == o.prob.shape
         assert float(np.abs(t.prob - o.prob).max()) < 1e-4
+
+
+def _predict_cli(ckpt: Path, frames: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "seaSky.predict", f"ckpt_path={ckpt}", f"input={frames}", f"output_dir={out}"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_predict_cli_runs_an_exported_onnx_model(tmp_path: Path, exported: dict) -> None:
+    import cv2
+
+    from conftest import write_scene
+
+    frames = tmp_path / "frames"
+    for i in range(3):
+        write_scene(frames, tmp_path / "masks", f"f{i}", size=(45 + 7 * i, 61), seed=i)
+    done = {}
+    for kind in ("ckpt", "onnx"):
+        run = _predict_cli(exported[kind], frames, tmp_path / kind)
+        assert run.returncode == 0, run.stderr[-2000:]
+        done[kind] = [cv2.imread(str(tmp_path / kind / "masks" / f"f{i}.png"), 0) for i in range(3)]
+    for by_torch, by_onnx in zip(done["ckpt"], done["onnx"], strict=True):
+        assert by_onnx.shape == by_torch.shape and (by_onnx == by_torch).mean() > 0.999
+    assert (tmp_path / "onnx" / "horizon.csv").read_text().count("\n") == 4
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not onnx")
+    run = _predict_cli(bad, frames, tmp_path / "bad")
+    assert run.returncode == 2 and "bad.onnx: not a readable ONNX model" in run.stdout + run.stderr

@@ -3,6 +3,7 @@ prediction, masks and probabilities back at the frame's own size, and the horizo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,10 +12,12 @@ import cv2
 import numpy as np
 import torch
 
-from seaSky.data.folder import DataError, normalize_image
+from seaSky.data.folder import normalize_image
 from seaSky.horizon import HorizonLine, fit_horizon
 from seaSky.model.module import CheckpointError, SeaSkyModule, load_trained
 from seaSky.pretrained import PRETRAINED_CKPT
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,15 +117,23 @@ class OnnxPredictor(Predictor):
 
         import onnxruntime as ort
 
+        onnx_path = Path(onnx_path)
+        if not onnx_path.is_file():
+            raise CheckpointError(f"{onnx_path}: ONNX model not found")
         options = ort.SessionOptions()
         # no busy-waiting between runs: spinning threads would steal the cores from everything else
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        except Exception as err:  # protobuf parse errors and the like: one line naming the file
+            first = (str(err).strip().splitlines() or [""])[0][:300]
+            reason = f"{type(err).__name__}: {first}"
+            raise CheckpointError(f"{onnx_path}: not a readable ONNX model ({reason})") from None
         meta = self.session.get_modelmeta().custom_metadata_map
         if "image_size" not in meta:
-            raise DataError(f"{onnx_path}: no image_size in its metadata; export it with seaSky.export")
+            raise CheckpointError(f"{onnx_path}: no image_size in its metadata; export it with seaSky.export")
         self.image_size = tuple(json.loads(meta["image_size"]))
         self.normalize = json.loads(meta.get("normalize", "{}"))
         self.threshold = float(meta.get("threshold", 0.5))
@@ -130,3 +141,13 @@ class OnnxPredictor(Predictor):
     def network_probabilities(self, batch: np.ndarray) -> np.ndarray:
         logits = self.session.run(["logits"], {"image": batch.astype(np.float32)})[0]
         return (1.0 / (1.0 + np.exp(-logits[:, 0]))).astype(np.float32)
+
+
+def load_predictor(path: str | Path | None = None, device: str = "cpu") -> Predictor:
+    """A predictor for a ``seaSky.train`` checkpoint, a ``seaSky.export`` .onnx file (run by ONNX Runtime on
+    the CPU), or None: the pretrained model in the package."""
+    if path is not None and Path(path).suffix.lower() == ".onnx":
+        if device != "cpu":
+            log.warning("an .onnx model runs on the CPU with ONNX Runtime here (device=%s ignored)", device)
+        return OnnxPredictor(path)
+    return Predictor.from_checkpoint(path, device=device)

@@ -1,6 +1,9 @@
 """Predict sea masks, overlays and horizon lines for IR frames:
 ``python -m seaSky.predict [ckpt_path=PATH] input=DIR_OR_IMAGE output_dir=OUT``.
 
+PATH is a checkpoint of ``seaSky.train`` or an .onnx file of ``seaSky.export`` (then ONNX Runtime runs the
+network); without it, the pretrained model shipped in the package.
+
 Reads 8- and 16-bit PNG/TIFF/JPG frames of any size; an unreadable file is skipped with a warning
 naming it, and the others are still written. Every output file is written atomically.
 """
@@ -18,7 +21,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from seaSky.data.folder import IMAGE_SUFFIXES, DataError, normalize_image, read_image
-from seaSky.inference import Prediction, Predictor
+from seaSky.inference import Prediction, Predictor, load_predictor
 from seaSky.io import atomic_write, write_csv
 from seaSky.viz import overlay_frame
 
@@ -101,7 +104,7 @@ def predict_folder(
 def main(cfg: DictConfig) -> None:
     """Hydra entry point."""
     try:
-        predictor = Predictor.from_checkpoint(cfg.ckpt_path, device=cfg.device)
+        predictor = load_predictor(cfg.ckpt_path, device=cfg.device)
         paths = list_inputs(cfg.input)
         rows = predict_folder(predictor, cfg.input, cfg.output_dir, cfg.batch_size)
     except DataError as err:
