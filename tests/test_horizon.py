@@ -94,14 +94,19 @@ def test_vessel_hiding_most_of_the_horizon() -> None:
 
 
 def test_coast_taken_for_sea_above_the_horizon() -> None:
-    # like a network calling the right end of a coast sea: a false-sea region rising above the horizon
-    # over 15 % of the width; the topmost-preferring fit alone would follow its edge
-    true = line_through(120.4, 1.0)
-    mask = line_mask(true)
-    yy, xx = np.mgrid[0:H, 0:W]
-    top = np.interp(xx, [240, 272, W], [90, 40, 35])
-    mask[(xx >= 240) & (yy > top)] = 1
-    assert_close(fit_horizon(mask), true, 0.5, 0.1)
+    # like a network calling the right end of a coast sea: a false-sea region rising above the horizon over
+    # the right 15 % of the width; a fit preferring the topmost line follows its edge
+    true = line_through(30.5, 0.0, 80, 64)  # sea from row 31 down
+    yy = np.arange(64)[:, None]
+    top = np.full(80, 30.0)
+    top[60:68] = np.linspace(22, 12, 8)
+    top[68:] = 8 + 0.3 * np.sin(np.arange(12))
+    mask = (yy > top[None, :]).astype(np.uint8)
+    pred = fit_horizon(mask)
+    assert_close(pred, true, 0.1, 0.1)
+    topmost = fit_horizon(mask, min_support_ratio=0.0)  # without the support rule
+    assert horizon_error(topmost, true)["dangle_deg"] > 5.0
+    assert topmost.confidence < 0.2 < pred.confidence  # the two fits disagree: the weaker one is doubtful
 
 
 def test_foam_above_and_holes_below() -> None:

@@ -112,7 +112,7 @@ def test_near_coast_hides_the_horizon_and_its_waterline_is_the_truth() -> None:
         assert meta["horizon_kind"] in ("sea_sky", "waterline")
         if meta["horizon_kind"] != "waterline":
             continue
-        assert meta["horizon_visible_fraction"] < 0.25
+        assert meta["near_coast_cover"] >= 0.75
         waterline += 1
         x = np.arange(160)
         # first sea row below the lowest non-sea pixel of each column
@@ -124,6 +124,39 @@ def test_near_coast_hides_the_horizon_and_its_waterline_is_the_truth() -> None:
         assert err.max() <= 0.5 + meta["horizon_max_dev_px"] + 1e-6, seed
         checked += int(on_land.sum())
     assert waterline >= 3 and checked > 300
+
+
+def test_waterline_truth_needs_a_coast_across_most_of_the_frame() -> None:
+    # horizon above the frame, narrow near coasts: the sea reaches the top in most columns, so a coast's
+    # waterline must not become the horizon truth (nor a line without a chord)
+    cfg = replace(
+        SceneConfig(),
+        horizon_row=(-0.2, -0.01),
+        out_of_view_prob=0.0,
+        land_prob=1.0,
+        land_distance_factor=(0.02, 0.1),
+        land_width_deg=(5.0, 30.0),
+    )
+    for seed in range(12):
+        meta = render_scene(seed, 96, 80, cfg).meta
+        if meta["horizon_kind"] == "waterline":
+            assert meta["near_coast_cover"] >= 0.75 and meta["y_left"] is not None, seed
+
+
+def test_vessels_behind_a_near_coast_are_not_drawn() -> None:
+    cfg = replace(
+        SceneConfig(),
+        land_prob=1.0,
+        land_width_deg=(170.0, 180.0),
+        land_distance_factor=(0.25, 0.3),
+        vessel_prob=1.0,
+        max_vessels=4,
+        vessel_distance_m=(20000.0, 30000.0),  # beyond the coast in every scene (its front < 0.3 D_h)
+        buoy_prob=0.0,
+    )
+    for seed in range(6):
+        s = render_scene(seed, 96, 80, cfg)
+        assert s.meta["n_objects"] == 0 and s.meta["n_vessels"] > 0
 
 
 def test_deterministic_and_seed_dependent() -> None:
@@ -158,6 +191,10 @@ def test_clear_errors() -> None:
         render_scene(0, 8, H)
     with pytest.raises(ValueError, match="fog_prob"):
         SceneConfig(fog_prob=2.0)
+    with pytest.raises(ValueError, match="land_max_layers"):
+        SceneConfig(land_max_layers=0)
+    with pytest.raises(ValueError, match="'land_distance_factor' is sampled log-uniformly"):
+        SceneConfig(land_distance_factor=(0.0, 2.0))
 
 
 def _write(tmp: Path, name: str, bit_depth: int, cfg: SceneConfig | None = None, n: int = 8) -> Path:
@@ -227,7 +264,9 @@ def test_stats_of_a_rendered_set(tmp_path: Path) -> None:
     rows = read_meta(root)
     assert stats["n"] == 10 and stats["share_no_horizon"] == 0.0
     assert stats["share_coast_in_view"] == np.mean([float(r["coast_fraction"]) > 0 for r in rows]) > 0.5
-    assert 0.0 <= stats["share_waterline_horizon"] <= 1.0
+    with_horizon = [r for r in rows if r["y_left"] != ""]
+    kinds = [r["horizon_kind"] for r in with_horizon]
+    assert stats["share_waterline_horizon"] == kinds.count("waterline") / len(with_horizon)
     assert sum(stats["share_polarity"].values()) == pytest.approx(1.0)
     assert json.loads((root / "stats.json").read_text()) == stats
 

@@ -312,7 +312,8 @@ def fit_horizon(
 
     Returns:
         HorizonLine with a confidence in [0, 1] (inlier share x purity, x (0.5 + 0.5 sharpness) with
-        prob), or None.
+        prob, x its share of the two fits' inlier columns when the other fit is a different line), or
+        None.
 
     Example:
         >>> yy, xx = np.mgrid[0:64, 0:80]
@@ -340,7 +341,7 @@ def fit_horizon(
     # support: then it is more likely a false-sea region above the horizon (e.g. a coast) than a vessel
     top, most = fits[above_weight], fits[1.0]
     order = [top, most] if top[3] >= min_support_ratio * most[3] else [most, top]
-    for a, b, inl, n_cols in order:
+    for (a, b, inl, n_cols), other in zip(order, order[::-1], strict=True):
         line_y = a + b * np.arange(w, dtype=np.float64)
         in_frame = int(((line_y >= 0.0) & (line_y < h - 1.0)).sum())
         share = min(1.0, n_cols / max(in_frame, 1))
@@ -349,6 +350,9 @@ def fit_horizon(
             confidence = share * purity
             if prob is not None:
                 confidence *= 0.5 + 0.5 * _sharpness(prob, rows[inl], xs[inl])
+            other_y = other[0] + other[1] * np.array([0.0, w - 1.0])
+            if np.abs(other_y - line_y[[0, -1]]).max() > band_px:  # two different lines: ambiguous
+                confidence *= n_cols / (n_cols + other[3])
             return HorizonLine(a, a + b * (w - 1), w, h, float(np.clip(confidence, 0.0, 1.0)))
     return None
 

@@ -18,17 +18,19 @@ Physics modelled (numbers and sources in the ``scene`` modules):
   grazing angles and sea and sky radiance converge at the horizon. Swell and wind waves live on the
   water plane (so they shrink in perspective, filtered against aliasing); the local slope tilts the
   view angle, changing emissivity and the reflected sky. Foam (emissivity ~0.99) as streaks parallel
-  to the horizon, vessel wakes, sun/sky glint (sometimes saturating). Air path: extinction over the
+  to the horizon, vessel wakes, sun/sky glint (sometimes saturating), slicks (calm patches with a lower
+  grazing emissivity). Air path: extinction over the
   horizontal path (clear-air LWIR 15-60 km, fog down to a few hundred metres) mixing in B(T_atm);
   fog also blurs the far field, flattening the horizon.
 - Polarity: the sign of sea minus horizon sky follows T_sea - T_atm (plus clouds, glint, fog); cold water
   under a humid/overcast sky inverts it, so "bright means sea" is not a rule.
 - Objects (scene/objects.py): coasts of one to three ragged ridges, far ones fading into the haze, up to
-  10 degrees high, either near (their waterline below the horizon, hiding the sea behind them) or beyond
+  12 degrees high, either near (their waterline below the horizon, hiding the sea behind them) or beyond
   the horizon, with kelvins of thermal texture, sun-warmed patches and a waterline strip (beach, quay,
-  buildings); where a near coast hides most of the horizon, the horizon ground truth is its waterline,
-  the sea's upper boundary (meta ``horizon_kind``). Vessels (hull,
-  superstructure, hot exhaust; some on the horizon, partly hidden by the earth's curvature), buoys.
+  buildings); where a near coast covers 3/4 of the width, the horizon ground truth is its waterline,
+  the sea's upper boundary (meta ``horizon_kind``, ``near_coast_cover``); vessels behind it are hidden.
+  Vessels (hull, superstructure, hot exhaust; some on the horizon, partly hidden by the earth's
+  curvature), buoys.
 - Sensor (scene/sensor.py): optics blur, occasional defocus / motion blur, vignetting, gain to 14-bit
   counts (30-90 counts/K), temporal noise from NETD 30-80 mK, column/row fixed-pattern noise,
   dead/hot pixels, and an AGC (percentile stretch with clipping) for 8-bit output.
@@ -164,6 +166,11 @@ class SceneConfig:
                 raise ValueError(f"scene knob {f.name!r} is a probability, got {value!r}")
         if self.max_vessels < 0:
             raise ValueError(f"scene knob 'max_vessels' must be >= 0, got {self.max_vessels}")
+        if self.land_max_layers < 1:
+            raise ValueError(f"scene knob 'land_max_layers' must be >= 1, got {self.land_max_layers}")
+        for name in LOG_UNIFORM_KNOBS:
+            if getattr(self, name)[0] <= 0:
+                raise ValueError(f"scene knob {name!r} is sampled log-uniformly: its low must be > 0")
 
     @classmethod
     def from_dict(cls, values: Mapping) -> SceneConfig:
@@ -176,6 +183,13 @@ class SceneConfig:
     def to_dict(self) -> dict:
         """Plain dict (lists for ranges), as written into dataset.json."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+LOG_UNIFORM_KNOBS = (
+    "camera_height_m", "extinction_km", "fog_visibility_km", "cloud_base_m", "swell_wavelength_m",
+    "land_height_deg", "land_distance_factor", "land_strip_deg", "vessel_length_m", "vessel_distance_m",
+    "buoy_distance_m",
+)  # fmt: skip
 
 
 @dataclass
@@ -415,7 +429,9 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     front_waterline = None
     if p["land"]:
         front_waterline = _paint_coast(rng, p, cam, elev, az, sky, obj, b_atm)
-    coast_fraction = float(obj.mean())
+        if front_waterline is not None:
+            floating = [o for o in floating if not _behind_coast(o, p, cam.horizon_distance_m)]
+    coast = obj.copy()
     sea, dist = surfaces.sea_radiance(rng, p, cam, elev, az, reflected, floating)
     # air path between camera and water: clear-air extinction plus fog, emitting like the lower atmosphere
     k_ext = 1.0 / (p["extinction_km"] * 1000.0) + (
@@ -462,34 +478,45 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
         "dip_deg": math.degrees(cam.dip_rad),
     }
     # ground-truth horizon: the upper boundary of the sea, i.e. the sea-sky horizon, or the waterline of a
-    # near coast that hides all but a small share of it
-    visible = _horizon_visible_fraction(mask, rows)
-    meta["horizon_visible_fraction"] = visible
+    # near coast that covers most of the frame's width
     meta["horizon_kind"] = "sea_sky"
-    hidden = (visible or 0.0) < MIN_VISIBLE_HORIZON
-    if front_waterline is not None and front_waterline < -cam.dip_rad and hidden:
-        rows = geometry.horizon_rows(cam, elevation_rad=front_waterline)
-        meta["horizon_kind"] = "waterline"
+    meta["near_coast_cover"] = None
+    if front_waterline is not None and front_waterline < -cam.dip_rad:
+        waterline = geometry.horizon_rows(cam, elevation_rad=front_waterline)
+        cover = _near_coast_cover(coast, waterline)
+        meta["near_coast_cover"] = cover
+        if cover is not None and cover >= MIN_NEAR_COAST_COVER:
+            rows = waterline
+            meta["horizon_kind"] = "waterline"
     meta.update(geometry.horizon_chord(rows, height))
     meta.update(_horizon_contrast(clean, mask, obj, rows, p["noise_sigma_counts"]))
     meta["sea_fraction"] = float(mask.mean())
-    meta["coast_fraction"] = coast_fraction
+    meta["coast_fraction"] = float(coast.mean())
     meta["saturated_fraction"] = float((image >= sensor.MAX_COUNTS).mean())
     return Scene(image=image, mask=mask, meta=meta, object_mask=obj.astype(np.uint8))
 
 
-# below this share of visible sea-sky horizon, a near coast's waterline is the horizon truth
-MIN_VISIBLE_HORIZON = 0.25
+# a near coast's waterline is the horizon truth where the coast covers at least MIN_NEAR_COAST_COVER of
+# the columns with the waterline in frame, and these are at least MIN_WATERLINE_IN_FRAME of the width
+MIN_NEAR_COAST_COVER = 0.75
+MIN_WATERLINE_IN_FRAME = 0.25
 
 
-def _horizon_visible_fraction(mask: np.ndarray, rows: np.ndarray) -> float | None:
-    """Share of the columns with the horizon in frame where sea lies right below it (None: not in frame)."""
-    h = mask.shape[0]
-    cols = np.flatnonzero((rows > 0) & (rows < h - 1))
-    if cols.size == 0:
+def _near_coast_cover(coast: np.ndarray, waterline_rows: np.ndarray) -> float | None:
+    """Share of the columns with the waterline in frame where the coast stands right above it; None when
+    the waterline is in frame in under MIN_WATERLINE_IN_FRAME of the width."""
+    h, w = coast.shape
+    cols = np.flatnonzero((waterline_rows > 0) & (waterline_rows < h - 1))
+    if cols.size < MIN_WATERLINE_IN_FRAME * w:
         return None
-    below = np.ceil(rows[cols]).astype(np.intp)
-    return float(mask[below, cols].mean())
+    above = np.ceil(waterline_rows[cols]).astype(np.intp) - 1  # last pixel centre above the waterline
+    return float(coast[above, cols].mean())
+
+
+def _behind_coast(obj: dict, p: dict, horizon_m: float) -> bool:
+    """Whether a vessel or buoy lies beyond the coast's front and within its azimuth extent (hidden)."""
+    beyond = obj["dist_m"] > p["land_distance_factor"] * horizon_m
+    return beyond and abs(obj["az_deg"] - p["land_centre_deg"]) < p["land_width_deg"] / 2
 
 
 def _horizon_contrast(

@@ -124,8 +124,9 @@ def sea_radiance(
     theta_inc = np.float32(90.0) - np.degrees(beta)
     eps = physics.sea_emissivity(np.clip(theta_inc - tilt, 0, 90), p["wind_ms"])
     if p.get("slick_cover", 0.0) > 0:
-        # slicks: surface films damp the short wind waves in patches stretched along the wind; the calmer
-        # water there has a lower grazing-angle emissivity and mirrors the sky better (bands in perspective)
+        # slicks: surface films damp the short wind waves in patches stretched across the line of sight;
+        # the calmer water there has a lower grazing-angle emissivity and mirrors the sky better (bands in
+        # perspective)
         stex = periodic_noise(rng, 128, slope=2.6, k_min=1.0)
         thr = float(np.quantile(stex, 1 - p["slick_cover"]))
         scale = rng.uniform(30.0, 150.0)  # metres per texel
