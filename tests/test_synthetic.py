@@ -91,9 +91,11 @@ def test_objects_are_not_sea() -> None:
 def test_near_coast_hides_the_horizon_and_its_waterline_is_the_truth() -> None:
     # a coast at 1/10 of the horizon distance seen from 20-40 m stands on a waterline several pixels below
     # the horizon; where it hides the horizon, meta's line is that waterline, the sea's upper boundary
+    # (one ridge: ridges behind may reach beyond the front one's ends, on their own farther waterline)
     cfg = replace(
         SceneConfig(),
         land_prob=1.0,
+        land_max_layers=1,
         land_width_deg=(170.0, 180.0),
         land_distance_factor=(0.1, 0.12),
         land_height_deg=(2.0, 4.0),

@@ -92,6 +92,7 @@ def test_tiny_training_learns_and_writes_its_outputs(tmp_path: Path, data_dir: P
     assert 0.5 < results["test/acc"] <= 1.0 and 0.0 < results["test/dice"] <= 1.0
     assert Path(results["ckpt_best"]).is_file()
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
+    assert 0 < results["train_seconds"] and results["train_images_per_s"] > 0
     for picture, min_width in (("curves.png", 800), ("predictions.png", 800)):
         image = cv2.imread(str(tmp_path / picture))
         assert image is not None and image.shape[1] >= min_width, picture
@@ -190,3 +191,28 @@ def test_no_horizon_metrics_without_horizon_truth(tmp_path: Path, ir_folder: Pat
     overrides = [*folder_tiny, "data=folder", f"data.root={ir_folder}", "trainer.max_epochs=1"]
     results = train(make_cfg(tmp_path, tmp_path, overrides))
     assert "test/dice" in results and not any("horizon" in key for key in results)
+
+
+def test_training_clock_leaves_out_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from lightning.pytorch.trainer.states import TrainerFn
+
+    from seaSky import callbacks
+
+    # epoch 1: 2 s training, validation 2..10, 1 s to the epoch end; epoch 2: validation halfway
+    # (val_check_interval 0.5) after 3 s, 4 s more training, then the end-of-epoch validation
+    now = iter([0.0, 2.0, 10.0, 11.0, 20.0, 23.0, 30.0, 34.0, 40.0, 40.5])
+    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: next(now))
+    fit = SimpleNamespace(state=SimpleNamespace(fn=TrainerFn.FITTING), sanity_checking=False)
+    clock = callbacks.TrainingClock()
+    clock.on_train_epoch_start(fit, None)
+    clock.on_validation_epoch_start(fit, None)
+    clock.on_validation_epoch_end(fit, None)
+    clock.on_train_epoch_end(fit, None)
+    clock.on_train_epoch_start(fit, None)
+    for _ in range(2):
+        clock.on_validation_epoch_start(fit, None)
+        clock.on_validation_epoch_end(fit, None)
+    clock.on_train_epoch_end(fit, None)
+    assert clock.epochs == 2 and clock.seconds == pytest.approx(2.0 + 1.0 + 3.0 + 4.0 + 0.5)

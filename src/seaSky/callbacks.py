@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,36 @@ HISTORY_KEYS = (
     "val/horizon_dy_median_px",
     "val/horizon_dangle_median_deg",
 )
+
+
+class TrainingClock(Callback):
+    """Seconds spent training in ``fit`` (the training epochs without the validation runs inside them,
+    also with ``val_check_interval`` < 1) and the epochs trained by this process (a resumed run counts
+    its own): what training throughput is measured on."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.epochs = 0
+        self._start: float | None = None
+
+    def _pause(self) -> None:
+        if self._start is not None:
+            self.seconds += time.perf_counter() - self._start
+            self._start = None
+
+    def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._start = time.perf_counter()
+
+    def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._pause()
+
+    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if trainer.state.fn == TrainerFn.FITTING and not trainer.sanity_checking:
+            self._start = time.perf_counter()  # back to training (or to the end of the epoch)
+
+    def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._pause()
+        self.epochs += 1
 
 
 class EpochHistory(Callback):

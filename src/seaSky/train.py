@@ -18,7 +18,7 @@ from hydra.types import RunMode
 from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig
 
-from seaSky.callbacks import EpochHistory
+from seaSky.callbacks import EpochHistory, TrainingClock
 from seaSky.checkpoint_io import AtomicCheckpointIO
 from seaSky.config import register_resolvers, resolved_config
 from seaSky.data.folder import DataError
@@ -44,7 +44,8 @@ def train(cfg: DictConfig) -> dict:
 
     datamodule: L.LightningDataModule = hydra.utils.instantiate(cfg.data)
     model: L.LightningModule = hydra.utils.instantiate(cfg.model)
-    callbacks = instantiate_group(cfg.get("callbacks"))
+    clock = TrainingClock()
+    callbacks = [*instantiate_group(cfg.get("callbacks")), clock]
     loggers = instantiate_group(cfg.get("logger"))
     history = next((cb for cb in callbacks if isinstance(cb, EpochHistory)), None)
     trainer: L.Trainer = hydra.utils.instantiate(
@@ -83,8 +84,9 @@ def train(cfg: DictConfig) -> dict:
         "ckpt_best": best_ckpt,
         "params": params,
         "epochs": epochs,
-        "train_seconds": round(train_seconds, 2),
-        "train_images_per_s": round(epochs * n_train / train_seconds, 2) if train_seconds else None,
+        "train_seconds": round(train_seconds, 2),  # fit, validation included
+        # the training part of the epochs only
+        "train_images_per_s": round(clock.epochs * n_train / clock.seconds, 2) if clock.seconds else None,
         "wall_s": round(time.perf_counter() - start, 2),
         "output_dir": str(output_dir),
     }

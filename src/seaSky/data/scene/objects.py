@@ -43,13 +43,16 @@ def coast_layers(
     The front ridge stands on its waterline at ``land_distance_factor`` x the horizon distance: below the
     horizon for a near coast (it then hides the sea behind it), on the horizon for one beyond it (its foot
     hidden by the earth's curvature). Ridges behind it are farther away (so more hazed by the caller) and
-    usually taller, and lie within its azimuth extent; every ridge is a ragged fractal profile, rising to
-    at most ``land_height_deg`` above the front waterline.
+    usually taller. Within the front ridge's azimuth extent they stand on the land behind its shore;
+    beyond it, on their own, farther waterline: a coastline receding into the distance. Every ridge is a
+    ragged fractal profile rising to at most ``land_height_deg`` above the front waterline.
     """
     d_front = p["land_distance_factor"] * horizon_m
     e_front = waterline_elevation(d_front, cam_height_m, dip_rad, horizon_m)[0]
     top = np.radians(p["land_height_deg"])
     grid = np.linspace(-0.5, 0.5, 512)
+    az_deg = np.degrees(az)
+    in_front = np.abs(az_deg - p["land_centre_deg"]) < p["land_width_deg"] / 2
     n = p["land_layers"]
     layers = []
     for k in range(n - 1, -1, -1):  # back to front
@@ -58,17 +61,22 @@ def coast_layers(
         base = rng.uniform(0.35, 0.7) * level
         rough = noise_1d(rng, 512, base_cells=int(rng.integers(2, 6)), octaves=6, persistence=0.65)
         profile = np.clip(base + 0.3 * level * rough, 0.03, 1.0)
-        # ridges behind lie within the front one's extent: the front waterline bounds the sea below them all
-        width = p["land_width_deg"] * (rng.uniform(0.5, 1.0) if k else 1.0)
-        centre = p["land_centre_deg"] + rng.uniform(-0.5, 0.5) * (p["land_width_deg"] - width)
+        width = p["land_width_deg"] * (rng.uniform(0.5, 1.5) if k else 1.0)
+        centre = p["land_centre_deg"] + (rng.uniform(-0.5, 0.5) * width if k else 0.0)
         taper = np.clip((0.5 - np.abs(grid)) / rng.uniform(0.03, 0.25), 0, 1)
-        height = top * profile * np.sqrt(taper)
-        above = elev - np.float32(e_front)  # ridges behind stand on the land behind the shore
-        cand = (above >= 0) & (above < np.float32(height.max()))
+        summit = e_front + top * profile * np.sqrt(taper)  # elevation of the ridge line
+        foot = e_front
+        if k:
+            foot = np.where(
+                in_front,
+                np.float32(e_front),
+                np.float32(waterline_elevation(d_k, cam_height_m, dip_rad, horizon_m)[0]),
+            )
+        cand = (elev >= foot) & (elev <= np.float32(summit.max()))
         mask = np.zeros(elev.shape, bool)
         if cand.any():
-            rel = (np.degrees(az[cand]) - centre) / width
-            mask[cand] = (np.abs(rel) < 0.5) & (above[cand] <= np.interp(rel, grid, height))
+            rel = (az_deg[cand] - centre) / width
+            mask[cand] = (np.abs(rel) < 0.5) & (elev[cand] <= np.interp(rel, grid, summit))
         layers.append((mask, d_k))
     return layers, e_front
 
