@@ -92,7 +92,7 @@ def test_tiny_training_learns_and_writes_its_outputs(tmp_path: Path, data_dir: P
     assert 0.5 < results["test/acc"] <= 1.0 and 0.0 < results["test/dice"] <= 1.0
     assert Path(results["ckpt_best"]).is_file()
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
-    assert 0 < results["train_seconds"] and results["train_images_per_s"] > 0
+    assert results["train_seconds"] > 0 and results["train_images_per_s"] > 0
     for picture, min_width in (("curves.png", 800), ("predictions.png", 800)):
         image = cv2.imread(str(tmp_path / picture))
         assert image is not None and image.shape[1] >= min_width, picture
