@@ -80,8 +80,10 @@ def test_fast_dev_run(tmp_path: Path, data_dir: Path) -> None:
 
 
 def test_tiny_training_learns_and_writes_its_outputs(tmp_path: Path, data_dir: Path) -> None:
-    cfg = make_cfg(tmp_path, data_dir, [*TINY, "trainer.max_epochs=4", "model.optimizer.lr=0.01"])
-    results = train(cfg)
+    # the easy preset: at 32x40 and 38 training scenes, the default preset's coasts, fog and all-sea or
+    # all-sky views leave too little to learn in 4 epochs for a stable check
+    overrides = [*TINY, "preset=easy", "trainer.max_epochs=4", "model.optimizer.lr=0.01"]
+    results = train(make_cfg(tmp_path, data_dir, overrides))
     with open(tmp_path / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3, 4]
@@ -100,10 +102,9 @@ def test_tiny_training_learns_and_writes_its_outputs(tmp_path: Path, data_dir: P
     for key in ("test/dice", "test/acc", "test/iou", "test/loss", "val/dice_best", "ckpt_best", "params"):
         assert key in saved
     # the cache was rendered once and is reused (its completion marker is not rewritten)
-    (cache,) = (data_dir / "synthetic").iterdir()
-    stamp = (cache / "dataset.json").stat().st_mtime_ns
-    train(make_cfg(tmp_path / "again", data_dir, [*TINY, "debug=fdr"]))
-    assert (cache / "dataset.json").stat().st_mtime_ns == stamp
+    stamps = {p: (p / "dataset.json").stat().st_mtime_ns for p in (data_dir / "synthetic").iterdir()}
+    train(make_cfg(tmp_path / "again", data_dir, [*overrides, "debug=fdr"]))
+    assert {p: (p / "dataset.json").stat().st_mtime_ns for p in (data_dir / "synthetic").iterdir()} == stamps
 
 
 def test_checkpoint_restores_itself(tmp_path: Path, data_dir: Path) -> None:
