@@ -64,3 +64,9 @@ def test_per_image_scores_of_sea_free_images() -> None:
     half = some.clone()
     half[0, 3, :2] = 0
     assert _image_scores(metrics, half, some)["dice"] == 2 * 3 / (3 + 5)
+
+
+def test_evaluate_asks_for_a_checkpoint_not_an_onnx_file(tmp_path: Path) -> None:
+    done = _evaluate(tmp_path / "model.onnx", tmp_path, tmp_path / "run")
+    assert done.returncode == 2
+    assert "model.onnx: evaluate needs the .ckpt of seaSky.train, not an .onnx" in done.stdout + done.stderr

@@ -196,3 +196,20 @@ def test_predict_cli_runs_an_exported_onnx_model(tmp_path: Path, exported: dict)
     bad.write_bytes(b"not onnx")
     run = _predict_cli(bad, frames, tmp_path / "bad")
     assert run.returncode == 2 and "bad.onnx: not a readable ONNX model" in run.stdout + run.stderr
+
+
+def test_onnx_predictor_rejects_bad_metadata_in_one_line(tmp_path: Path, exported: dict) -> None:
+    import onnx
+
+    from seaSky.inference import OnnxPredictor
+    from seaSky.model.module import CheckpointError
+
+    for key, value in (("image_size", "[32, oops"), ("normalize", "[1, 99]")):
+        model = onnx.load(str(exported["onnx"]))
+        (entry,) = [e for e in model.metadata_props if e.key == key]
+        entry.value = value
+        path = tmp_path / f"bad_{key}.onnx"
+        onnx.save(model, str(path))
+        with pytest.raises(CheckpointError, match=f"bad_{key}.onnx: bad seaSky metadata") as err:
+            OnnxPredictor(path)
+        assert "\n" not in str(err.value)

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from seaSky.data.scene import geometry, objects
 from seaSky.data.synthetic import (
     SceneConfig,
     compute_stats,
@@ -139,10 +140,41 @@ def test_waterline_truth_needs_a_coast_across_most_of_the_frame() -> None:
         land_distance_factor=(0.02, 0.1),
         land_width_deg=(5.0, 30.0),
     )
-    for seed in range(12):
-        meta = render_scene(seed, 96, 80, cfg).meta
-        if meta["horizon_kind"] == "waterline":
-            assert meta["near_coast_cover"] >= 0.75 and meta["y_left"] is not None, seed
+    kinds = [render_scene(seed, 96, 80, cfg).meta["horizon_kind"] for seed in range(12)]
+    assert kinds == ["sea_sky"] * 12
+
+
+def test_ridges_beyond_the_front_one_stand_on_their_own_farther_waterline() -> None:
+    # a narrow front ridge (20 deg) with wider ridges behind it: outside the front's extent, the ridges
+    # behind rise from their own waterline, above the front's, with sea between the two
+    cam = geometry.Camera(400, 200, 60.0, 30.0, 0.0, 0.0, 0.0)
+    elev, az = geometry.pixel_grid_angles(cam)
+    outside = np.abs(np.degrees(az)) > 10.5
+    seen_beyond = 0
+    for seed in range(10):
+        p = {
+            "land_distance_factor": 0.1,
+            "land_height_deg": 4.0,
+            "land_centre_deg": 0.0,
+            "land_width_deg": 20.0,
+            "land_layers": 3,
+        }
+        layers, e_front = objects.coast_layers(
+            np.random.default_rng(seed), elev, az, cam.height_m, cam.dip_rad, cam.horizon_distance_m, p
+        )
+        front_mask, d_front = layers[-1]
+        assert not (front_mask & outside).any()
+        assert front_mask[elev >= e_front].any() and not front_mask[elev < e_front].any()
+        for mask, dist in layers[:-1]:
+            assert dist > d_front
+            beyond = mask & outside
+            if beyond.any():
+                seen_beyond += 1
+                own_waterline = objects.waterline_elevation(
+                    dist, cam.height_m, cam.dip_rad, cam.horizon_distance_m
+                )[0]
+                assert elev[beyond].min() >= own_waterline > e_front
+    assert seen_beyond >= 3
 
 
 def test_vessels_behind_a_near_coast_are_not_drawn() -> None:

@@ -195,25 +195,23 @@ def test_no_horizon_metrics_without_horizon_truth(tmp_path: Path, ir_folder: Pat
 
 
 def test_training_clock_leaves_out_validation(monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
-    from lightning.pytorch.trainer.states import TrainerFn
+    import torch
 
     from seaSky import callbacks
 
-    # epoch 1: 2 s training, validation 2..10, 1 s to the epoch end; epoch 2: validation halfway
-    # (val_check_interval 0.5) after 3 s, 4 s more training, then the end-of-epoch validation
-    now = iter([0.0, 2.0, 10.0, 11.0, 20.0, 23.0, 30.0, 34.0, 40.0, 40.5])
+    # epoch 1: three batches from 0 s, validation from 2 s; epoch 2, cut short after one batch
+    # (max_steps): 20 s to 21 s. The clock reads the time only at these four moments.
+    now = iter([0.0, 2.0, 20.0, 21.0])
     monkeypatch.setattr(callbacks.time, "perf_counter", lambda: next(now))
-    fit = SimpleNamespace(state=SimpleNamespace(fn=TrainerFn.FITTING), sanity_checking=False)
+    batch = {"image": torch.zeros(8, 1, 4, 5)}
     clock = callbacks.TrainingClock()
-    clock.on_train_epoch_start(fit, None)
-    clock.on_validation_epoch_start(fit, None)
-    clock.on_validation_epoch_end(fit, None)
-    clock.on_train_epoch_end(fit, None)
-    clock.on_train_epoch_start(fit, None)
-    for _ in range(2):
-        clock.on_validation_epoch_start(fit, None)
-        clock.on_validation_epoch_end(fit, None)
-    clock.on_train_epoch_end(fit, None)
-    assert clock.epochs == 2 and clock.seconds == pytest.approx(2.0 + 1.0 + 3.0 + 4.0 + 0.5)
+    for i in range(3):
+        clock.on_train_batch_start(None, None, batch, i)  # starts the clock at the first batch only
+        clock.on_train_batch_end(None, None, None, batch, i)
+    clock.on_validation_epoch_start(None, None)
+    clock.on_train_epoch_end(None, None)  # already paused: validation and epoch-end hooks not counted
+    clock.on_train_batch_start(None, None, batch, 0)
+    clock.on_train_batch_end(None, None, None, batch, 0)
+    clock.on_train_epoch_end(None, None)
+    assert clock.images == 4 * 8 and clock.seconds == pytest.approx(2.0 + 1.0)
+    assert clock.images_per_s == pytest.approx(32 / 3.0)

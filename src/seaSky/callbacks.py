@@ -30,13 +30,14 @@ HISTORY_KEYS = (
 
 
 class TrainingClock(Callback):
-    """Seconds spent training in ``fit`` (the training epochs without the validation runs inside them,
-    also with ``val_check_interval`` < 1) and the epochs trained by this process (a resumed run counts
-    its own): what training throughput is measured on."""
+    """Training throughput of ``fit``: seconds from each run of training batches' first batch start to
+    the next validation run or epoch end (data loading included; validation, checkpointing and the
+    epoch-end callbacks excluded, so it goes first among the callbacks), and the images of the batches
+    trained in that time (partial epochs, ``limit_train_batches`` and resumed runs included)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self.epochs = 0
+        self.images = 0
         self._start: float | None = None
 
     def _pause(self) -> None:
@@ -44,19 +45,26 @@ class TrainingClock(Callback):
             self.seconds += time.perf_counter() - self._start
             self._start = None
 
-    def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._start = time.perf_counter()
+    @property
+    def images_per_s(self) -> float | None:
+        return self.images / self.seconds if self.seconds > 0 and self.images else None
+
+    def on_train_batch_start(
+        self, trainer: Trainer, pl_module: LightningModule, batch: dict, batch_idx: int
+    ) -> None:
+        if self._start is None:
+            self._start = time.perf_counter()
+
+    def on_train_batch_end(
+        self, trainer: Trainer, pl_module: LightningModule, outputs: object, batch: dict, batch_idx: int
+    ) -> None:
+        self.images += int(batch["image"].shape[0])
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._pause()
 
-    def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if trainer.state.fn == TrainerFn.FITTING and not trainer.sanity_checking:
-            self._start = time.perf_counter()  # back to training (or to the end of the epoch)
-
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._pause()
-        self.epochs += 1
 
 
 class EpochHistory(Callback):

@@ -120,6 +120,8 @@ def _plot_worst(dataset, predictor: Predictor, rows: list[dict], n: int, path: P
 def main(cfg: DictConfig) -> dict:
     """Hydra entry point: the checkpoint's input size and normalisation override the data config."""
     try:
+        if str(cfg.ckpt_path or "").lower().endswith(".onnx"):
+            raise DataError(f"{cfg.ckpt_path}: evaluate needs the .ckpt of seaSky.train, not an .onnx")
         predictor = Predictor.from_checkpoint(cfg.ckpt_path, device=cfg.device)
         with open_dict(cfg):
             cfg.data.image_size = list(predictor.image_size)

@@ -134,9 +134,19 @@ class OnnxPredictor(Predictor):
         meta = self.session.get_modelmeta().custom_metadata_map
         if "image_size" not in meta:
             raise CheckpointError(f"{onnx_path}: no image_size in its metadata; export it with seaSky.export")
-        self.image_size = tuple(json.loads(meta["image_size"]))
-        self.normalize = json.loads(meta.get("normalize", "{}"))
-        self.threshold = float(meta.get("threshold", 0.5))
+        try:
+            size = json.loads(meta["image_size"])
+            self.normalize = json.loads(meta.get("normalize", "{}"))
+            self.threshold = float(meta.get("threshold", 0.5))
+            ok = isinstance(self.normalize, dict) and len(size) == 2 and all(int(v) > 0 for v in size)
+        except (ValueError, TypeError):
+            ok = False
+        if not ok:
+            raise CheckpointError(
+                f"{onnx_path}: bad seaSky metadata (image_size {meta.get('image_size')!r}, normalize "
+                f"{meta.get('normalize')!r}, threshold {meta.get('threshold')!r}); re-export it"
+            )
+        self.image_size = (int(size[0]), int(size[1]))
 
     def network_probabilities(self, batch: np.ndarray) -> np.ndarray:
         logits = self.session.run(["logits"], {"image": batch.astype(np.float32)})[0]

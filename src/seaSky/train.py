@@ -45,7 +45,7 @@ def train(cfg: DictConfig) -> dict:
     datamodule: L.LightningDataModule = hydra.utils.instantiate(cfg.data)
     model: L.LightningModule = hydra.utils.instantiate(cfg.model)
     clock = TrainingClock()
-    callbacks = [*instantiate_group(cfg.get("callbacks")), clock]
+    callbacks = [clock, *instantiate_group(cfg.get("callbacks"))]  # first: pauses before the others' hooks
     loggers = instantiate_group(cfg.get("logger"))
     history = next((cb for cb in callbacks if isinstance(cb, EpochHistory)), None)
     trainer: L.Trainer = hydra.utils.instantiate(
@@ -77,7 +77,6 @@ def train(cfg: DictConfig) -> dict:
         test_metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("test/")}
 
     epochs = trainer.current_epoch
-    n_train = len(datamodule.datasets["train"]) if getattr(datamodule, "datasets", None) else 0
     results = {
         **test_metrics,
         "val/dice_best": fit_metrics.get("val/dice_best"),
@@ -86,7 +85,7 @@ def train(cfg: DictConfig) -> dict:
         "epochs": epochs,
         "train_seconds": round(train_seconds, 2),  # fit, validation included
         # the training part of the epochs only
-        "train_images_per_s": round(clock.epochs * n_train / clock.seconds, 2) if clock.seconds else None,
+        "train_images_per_s": round(clock.images_per_s, 2) if clock.images_per_s else None,
         "wall_s": round(time.perf_counter() - start, 2),
         "output_dir": str(output_dir),
     }
