@@ -14,7 +14,7 @@ import torch
 
 from seaSky.data.folder import normalize_image
 from seaSky.horizon import HorizonLine, fit_horizon
-from seaSky.model.module import CheckpointError, SeaSkyModule, load_trained
+from seaSky.model.module import CheckpointError, SeaSkyModule, load_trained, one_line
 from seaSky.pretrained import PRETRAINED_CKPT
 
 log = logging.getLogger(__name__)
@@ -128,9 +128,7 @@ class OnnxPredictor(Predictor):
         try:
             self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         except Exception as err:  # protobuf parse errors and the like: one line naming the file
-            first = (str(err).strip().splitlines() or [""])[0][:300]
-            reason = f"{type(err).__name__}: {first}"
-            raise CheckpointError(f"{onnx_path}: not a readable ONNX model ({reason})") from None
+            raise CheckpointError(f"{onnx_path}: not a readable ONNX model ({one_line(err)})") from None
         meta = self.session.get_modelmeta().custom_metadata_map
         if "image_size" not in meta:
             raise CheckpointError(f"{onnx_path}: no image_size in its metadata; export it with seaSky.export")

@@ -357,6 +357,12 @@ def _sample_floating(rng: np.random.Generator, cfg: SceneConfig, p: dict, horizo
     return objs
 
 
+def _extinction_per_m(p: dict) -> float:
+    """LWIR extinction coefficient (1/m) of the air near the surface: clear air plus fog."""
+    fog = 3.0 / (p["fog_visibility_km"] * 1000.0) if p["fog"] else 0.0  # LWIR visibility V: 3 / V
+    return 1.0 / (p["extinction_km"] * 1000.0) + fog
+
+
 def _paint_coast(
     rng: np.random.Generator,
     p: dict,
@@ -378,7 +384,7 @@ def _paint_coast(
         rng, elev, az, cam.height_m, cam.dip_rad, cam.horizon_distance_m, p
     )
     h, w = elev.shape
-    k_ext = 1.0 / (p["extinction_km"] * 1000) + (3.0 / (p["fog_visibility_km"] * 1000) if p["fog"] else 0.0)
+    k_ext = _extinction_per_m(p)
     drawn = False
     for i, (mask, dist_m) in enumerate(layers):
         if not mask.any():
@@ -434,9 +440,7 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     coast = obj.copy()
     sea, dist = surfaces.sea_radiance(rng, p, cam, elev, az, reflected, floating)
     # air path between camera and water: clear-air extinction plus fog, emitting like the lower atmosphere
-    k_ext = 1.0 / (p["extinction_km"] * 1000.0) + (
-        3.0 / (p["fog_visibility_km"] * 1000.0) if p["fog"] else 0.0
-    )
+    k_ext = _extinction_per_m(p)
     tau = np.exp(-dist * np.float32(k_ext))
     b_path = np.float32(float(physics.planck(p["air_temp_k"])) if p["fog"] else b_atm)
     sea = tau * sea + (1 - tau) * b_path

@@ -202,17 +202,18 @@ def load_trained(ckpt_path: str | Path) -> tuple[SeaSkyModule, dict[str, Any]]:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle, zip and permission errors all mean "cannot use this file"
         raise CheckpointError(
-            f"{path}: not a readable checkpoint (not a PyTorch checkpoint, or truncated): {_one_line(err)}"
+            f"{path}: not a readable checkpoint (not a PyTorch checkpoint, or truncated): {one_line(err)}"
         ) from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "hyper_parameters" not in ckpt:
         raise CheckpointError(f"{path}: not a seaSky checkpoint (no state_dict/hyper_parameters)")
     try:
         module = SeaSkyModule.load_from_checkpoint(path, map_location="cpu")
     except Exception as err:
-        raise CheckpointError(f"{path}: cannot restore the model: {_one_line(err)}") from None
+        raise CheckpointError(f"{path}: cannot restore the model: {one_line(err)}") from None
     return module, ckpt
 
 
-def _one_line(err: Exception) -> str:
+def one_line(err: Exception) -> str:
+    """``TypeName: message`` on one line (whitespace collapsed, at most 300 characters of message)."""
     text = " ".join(str(err).split())
     return f"{type(err).__name__}: {text[:300]}"
