@@ -40,7 +40,7 @@ bench: $(STAMP) ## speed benchmarks (synthetic rendering; prediction with PyTorc
 	$(PY) benchmarks/bench_predict.py
 
 preview: $(STAMP) ## contact sheet of synthetic scenes -> docs/images/synthetic_preview.png
-	$(PY) -m seaSky.data.synthetic preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png
+	$(PY) -m seaSky.render preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png
 
 pretrained: $(STAMP) ## train the shipped model (experiment=pretrained) and install it into the package
 	$(PY) -m seaSky.train experiment=pretrained hydra.run.dir=outputs/pretrained $(ARGS)

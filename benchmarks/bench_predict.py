@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seaSky.data.synthetic import load_preset, render_scene
 from seaSky.export import export_onnx
 from seaSky.inference import OnnxPredictor, Predictor
 from seaSky.pretrained import PRETRAINED_CKPT
+from seaSky.render.knobs import load_preset
+from seaSky.render.pipeline import render_scene
 
 
 def fps(predictor: Predictor, frames: list[np.ndarray], batch: int) -> float:

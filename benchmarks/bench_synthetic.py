@@ -12,7 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from seaSky.data.synthetic import load_preset, render_scene, scene_seed, write_dataset
+from seaSky.render.dataset import scene_seed, write_dataset
+from seaSky.render.knobs import load_preset
+from seaSky.render.pipeline import render_scene
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny IR-like folders written on the fly."""
+"""Shared test helpers and fixtures: tiny IR-like folders written on the fly, the composed training config
+with tiny overrides, a session-wide synthetic-scene cache and a tiny trained checkpoint."""
 
 from __future__ import annotations
 
@@ -7,6 +8,38 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+from seaSky.paths import CONFIG_DIR
+
+# tiny synthetic scenes so a whole training takes seconds on 2 cores
+TINY = [
+    "data.n=48",
+    "data.render_size=[32,40]",
+    "data.image_size=[32,40]",
+    "data.batch_size=8",
+    "data.workers=1",
+    "model.depth=2",
+    "model.base_channels=8",
+    "trainer.accelerator=cpu",
+    "callbacks.rich_progress_bar=null",
+    "logger=csv",
+]
+
+
+def make_cfg(output_dir: Path, data_dir: Path, overrides: list[str]) -> DictConfig:
+    """Compose conf/train.yaml as the CLI would, with the run and data dirs in temporary folders."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=overrides, return_hydra_config=True)
+    HydraConfig().set_config(cfg)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(output_dir)
+        cfg.paths.data_dir = str(data_dir)
+    return cfg
 
 
 def write_scene(images: Path, masks: Path, stem: str, size=(32, 40), seed=0, bits=8, suffix=".png") -> None:
@@ -36,10 +69,15 @@ def ir_folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One synthetic-scene cache for the whole session: each set is rendered once."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny model trained on 32x40 synthetic scenes for 2 epochs (seconds), shared by the session."""
     from seaSky.train import train
-    from test_train import TINY, make_cfg
 
     run = tmp_path_factory.mktemp("tiny_run")
     results = train(make_cfg(run, run / "data", [*TINY, "logger=csv", "trainer.max_epochs=2"]))

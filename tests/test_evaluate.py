@@ -12,9 +12,9 @@ import cv2
 import torch
 
 from conftest import write_scene
-from seaSky.data.synthetic import write_dataset
 from seaSky.evaluate import _image_scores
 from seaSky.model.module import segmentation_metrics
+from seaSky.render.dataset import write_dataset
 
 
 def _evaluate(checkpoint: Path, root: Path, run_dir: Path) -> subprocess.CompletedProcess:

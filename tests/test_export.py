@@ -14,7 +14,8 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from seaSky.export import ExportError, export_onnx, read_metadata
+from seaSky.errors import CheckpointError
+from seaSky.export import export_onnx, read_metadata
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +97,11 @@ def test_metadata_rebuilds_preprocessing(exported: dict, session: ort.InferenceS
 
 
 def test_missing_or_unreadable_checkpoint_is_one_clear_line(tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match="nope.ckpt: checkpoint not found"):
+    with pytest.raises(CheckpointError, match="nope.ckpt: checkpoint not found"):
         export_onnx(tmp_path / "nope.ckpt", tmp_path / "nope.onnx")
     bad = tmp_path / "bad.ckpt"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(ExportError, match="bad.ckpt: not a readable checkpoint") as err:
+    with pytest.raises(CheckpointError, match="bad.ckpt: not a readable checkpoint") as err:
         export_onnx(bad, tmp_path / "bad.onnx")
     assert "\n" not in str(err.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.ckpt"]
@@ -202,7 +203,6 @@ def test_onnx_predictor_rejects_bad_metadata_in_one_line(tmp_path: Path, exporte
     import onnx
 
     from seaSky.inference import OnnxPredictor
-    from seaSky.model.module import CheckpointError
 
     for key, value in (("image_size", "[32, oops"), ("normalize", "[1, 99]")):
         model = onnx.load(str(exported["onnx"]))

@@ -10,7 +10,8 @@ import pytest
 
 from conftest import write_scene
 from seaSky.data.datamodule import IRSegDataModule
-from seaSky.data.folder import DataError, find_splits, normalize_image, read_image, read_mask
+from seaSky.data.folder import find_splits, normalize_image, read_image, read_mask
+from seaSky.errors import DataError
 
 
 def _setup(root: Path, **kwargs) -> IRSegDataModule:

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from seaSky.data.synthetic import load_preset, render_scene
 from seaSky.horizon import HorizonLine, fit_horizon, horizon_error, horizon_from_meta, summarize_errors
+from seaSky.render.knobs import load_preset
+from seaSky.render.pipeline import render_scene
 
 W, H = 320, 256
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from conftest import write_scene
-from seaSky.data.folder import DataError
+from seaSky.errors import CheckpointError
 from seaSky.inference import Predictor
 
 
@@ -71,13 +71,13 @@ def test_predictor_returns_full_size_results(checkpoint: Path) -> None:
 
 
 def test_missing_or_corrupt_checkpoint_is_one_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="nope.ckpt: checkpoint not found"):
+    with pytest.raises(CheckpointError, match="nope.ckpt: checkpoint not found"):
         Predictor.from_checkpoint(tmp_path / "nope.ckpt")
     (tmp_path / "bad.ckpt").write_bytes(b"garbage")
-    with pytest.raises(DataError, match="bad.ckpt: not a readable checkpoint"):
+    with pytest.raises(CheckpointError, match="bad.ckpt: not a readable checkpoint"):
         Predictor.from_checkpoint(tmp_path / "bad.ckpt")
     torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.ckpt")
-    with pytest.raises(DataError, match=r"foreign.ckpt: not a seaSky checkpoint \(no state_dict"):
+    with pytest.raises(CheckpointError, match=r"foreign.ckpt: not a seaSky checkpoint \(no state_dict"):
         Predictor.from_checkpoint(tmp_path / "foreign.ckpt")
 
 

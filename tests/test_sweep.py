@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import TINY, make_cfg
 from seaSky.report import build_report
 from seaSky.train import train
-from test_train import TINY, make_cfg
 from wandb_offline import history, records
 
 # the CLI form of the tiny settings (no progress bar, CSV logger, 32x40 scenes)

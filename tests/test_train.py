@@ -10,47 +10,13 @@ from pathlib import Path
 
 import cv2
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, open_dict
 
+from conftest import TINY, make_cfg
 from seaSky.config import resolved_config
+from seaSky.paths import CONFIG_DIR
 from seaSky.train import train
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
-EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
-# tiny synthetic scenes so a whole training takes seconds on 2 cores
-TINY = [
-    "data.n=48",
-    "data.render_size=[32,40]",
-    "data.image_size=[32,40]",
-    "data.batch_size=8",
-    "data.workers=1",
-    "model.depth=2",
-    "model.base_channels=8",
-    "trainer.accelerator=cpu",
-    "callbacks.rich_progress_bar=null",
-    "logger=csv",
-]
-
-
-def make_cfg(output_dir: Path, data_dir: Path, overrides: list[str]) -> DictConfig:
-    """Compose conf/train.yaml as the CLI would, with the run and data dirs in temporary folders."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose("train", overrides=overrides, return_hydra_config=True)
-    HydraConfig().set_config(cfg)
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(output_dir)
-        cfg.paths.data_dir = str(data_dir)
-    return cfg
-
-
-@pytest.fixture(scope="session")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One synthetic-scene cache for the whole session: each set is rendered once."""
-    return tmp_path_factory.mktemp("data")
+EXPERIMENTS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -68,7 +34,7 @@ def test_experiments_compose_and_instantiate(tmp_path: Path, experiment: str, mo
 
 def test_every_config_group_option_composes(tmp_path: Path) -> None:
     for group in ("trainer", "callbacks", "logger", "debug", "preset", "hparams_search"):
-        for option in sorted(p.stem for p in (CONF / group).glob("*.yaml")):
+        for option in sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml")):
             resolved_config(make_cfg(tmp_path, tmp_path, [f"{group}={option}"]))
 
 

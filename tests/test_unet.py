@@ -47,10 +47,10 @@ def test_bad_arguments_raise(kwargs: dict) -> None:
 
 
 def test_smp_unet_builds_without_download() -> None:
-    net = build_net("smp_unet", depth=3, base_channels=8, encoder="resnet18")
+    net = build_net(arch="smp_unet", depth=3, base_channels=8, encoder="resnet18")
     assert net(torch.randn(1, 1, 64, 96)).shape == (1, 1, 64, 96)
 
 
 def test_unknown_arch() -> None:
     with pytest.raises(ValueError, match="model.arch"):
-        build_net("vit")
+        build_net(arch="vit")

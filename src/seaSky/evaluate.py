@@ -18,11 +18,12 @@ from omegaconf import DictConfig, open_dict
 from torchmetrics import MetricCollection
 
 from seaSky.config import register_resolvers
-from seaSky.data.folder import DataError
+from seaSky.errors import CheckpointError, exit_on_error
 from seaSky.horizon import probability_map_error, summarize_errors
 from seaSky.inference import Predictor
 from seaSky.io import write_csv, write_json
 from seaSky.model.module import segmentation_metrics
+from seaSky.paths import CONFIG_DIR
 from seaSky.viz import plot_predictions
 
 log = logging.getLogger(__name__)
@@ -116,12 +117,12 @@ def _plot_worst(dataset, predictor: Predictor, rows: list[dict], n: int, path: P
     plot_predictions(images.numpy()[:, 0], truths, preds, path, names=[rows[i]["stem"] for i in order])
 
 
-@hydra.main(version_base="1.3", config_path="../../conf", config_name="evaluate")
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="evaluate")
 def main(cfg: DictConfig) -> dict:
     """Hydra entry point: the checkpoint's input size and normalisation override the data config."""
-    try:
+    with exit_on_error(log):
         if str(cfg.ckpt_path or "").lower().endswith(".onnx"):
-            raise DataError(f"{cfg.ckpt_path}: evaluate needs the .ckpt of seaSky.train, not an .onnx")
+            raise CheckpointError(f"{cfg.ckpt_path}: evaluate needs the .ckpt of seaSky.train, not an .onnx")
         predictor = Predictor.from_checkpoint(cfg.ckpt_path, device=cfg.device)
         with open_dict(cfg):
             cfg.data.image_size = list(predictor.image_size)
@@ -131,9 +132,6 @@ def main(cfg: DictConfig) -> dict:
         datamodule.prepare_data()
         out_dir = Path(cfg.paths.output_dir)
         results = evaluate(predictor, datamodule, cfg.batch_size, cfg.n_worst, out_dir)
-    except DataError as err:
-        log.error("%s", err)
-        raise SystemExit(2) from None
     log.info("Results: %s", {k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()})
     log.info("Run dir: %s", out_dir)
     return results

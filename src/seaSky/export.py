@@ -28,7 +28,9 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from seaSky.config import register_resolvers
+from seaSky.errors import ExportError, exit_on_error
 from seaSky.io import atomic_write
+from seaSky.paths import CONFIG_DIR
 
 log = logging.getLogger(__name__)
 register_resolvers()
@@ -39,23 +41,16 @@ INPUT_NAME, OUTPUT_NAME = "image", "logits"
 DYNAMIC_DIMS = {0: "batch", 2: "height", 3: "width"}
 
 
-class ExportError(Exception):
-    """A problem the user can fix (bad path, bad format, unreadable checkpoint): one line, no traceback."""
-
-
 def load_checkpoint(ckpt_path: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
     """The network of a seaSky checkpoint (eval mode, float32, contiguous) and the metadata to store.
 
     Raises:
-        ExportError: the file is missing, unreadable or not a seaSky checkpoint.
+        CheckpointError: the file is missing, unreadable or not a seaSky checkpoint.
     """
-    from seaSky.model.module import CheckpointError, load_trained
+    from seaSky.model.checkpoint import load_trained
 
     path = Path(ckpt_path)
-    try:
-        module, ckpt = load_trained(path)
-    except CheckpointError as err:
-        raise ExportError(str(err)) from None
+    module, ckpt = load_trained(path)
 
     hparams = dict(ckpt["hyper_parameters"])
     data = ckpt.get("datamodule_hyper_parameters") or {}
@@ -85,7 +80,8 @@ def export_onnx(ckpt_path: str | Path, out: str | Path | None = None, opset: int
         The path of the written file.
 
     Raises:
-        ExportError: missing or unreadable checkpoint, or an export that lost a dynamic dimension.
+        CheckpointError: missing or unreadable checkpoint.
+        ExportError: an export that lost a dynamic dimension.
     """
     ckpt_path = Path(ckpt_path)
     out = Path(out) if out else ckpt_path.with_suffix(".onnx")
@@ -173,18 +169,15 @@ def run_export(ckpt_path: str | Path, fmt: str, out: str | Path | None, opset: i
     return path
 
 
-@hydra.main(version_base="1.3", config_path="../../conf", config_name="export")
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="export")
 def main(cfg: DictConfig) -> None:
     """Hydra entry point: ``python -m seaSky.export ckpt_path=PATH [format=onnx] [out=FILE] [opset=18]``."""
     for name in ("onnxscript", "onnx_ir"):  # their optimiser passes log every rewrite at INFO
         logging.getLogger(name).setLevel(logging.WARNING)
-    try:
+    with exit_on_error(log):
         if OmegaConf.is_missing(cfg, "ckpt_path"):
             raise ExportError("ckpt_path is required: python -m seaSky.export ckpt_path=PATH [out=FILE]")
         run_export(cfg.ckpt_path, str(cfg.format), cfg.get("out"), int(cfg.opset))
-    except ExportError as err:
-        log.error("%s", err)
-        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@ import numpy as np
 import torch
 
 from seaSky.data.folder import normalize_image
+from seaSky.errors import CheckpointError, one_line
 from seaSky.horizon import HorizonLine, fit_horizon
-from seaSky.model.module import CheckpointError, SeaSkyModule, load_trained, one_line
+from seaSky.model.checkpoint import load_trained
+from seaSky.model.module import SeaSkyModule
 from seaSky.pretrained import PRETRAINED_CKPT
 
 log = logging.getLogger(__name__)

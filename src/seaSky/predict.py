@@ -20,9 +20,11 @@ import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from seaSky.data.folder import IMAGE_SUFFIXES, DataError, normalize_image, read_image
+from seaSky.data.folder import IMAGE_SUFFIXES, normalize_image, read_image
+from seaSky.errors import DataError, exit_on_error
 from seaSky.inference import Prediction, Predictor, load_predictor
 from seaSky.io import atomic_write, write_csv
+from seaSky.paths import CONFIG_DIR
 from seaSky.viz import overlay_frame
 
 log = logging.getLogger(__name__)
@@ -100,16 +102,13 @@ def predict_folder(
     return rows
 
 
-@hydra.main(version_base="1.3", config_path="../../conf", config_name="predict")
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="predict")
 def main(cfg: DictConfig) -> None:
     """Hydra entry point."""
-    try:
+    with exit_on_error(log):
         predictor = load_predictor(cfg.ckpt_path, device=cfg.device)
         paths = list_inputs(cfg.input)
         rows = predict_folder(predictor, cfg.input, cfg.output_dir, cfg.batch_size)
-    except DataError as err:
-        log.error("%s", err)
-        raise SystemExit(2) from None
     skipped = len(paths) - len(rows)
     log.info("%d frames -> %s (%d skipped)", len(rows), cfg.output_dir, skipped)
 

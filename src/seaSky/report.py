@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 from pathlib import Path
 
 import yaml
 
+from seaSky.errors import DataError, exit_on_error
 from seaSky.io import atomic_write, write_csv
+
+log = logging.getLogger(__name__)
 
 COLUMNS = (
     "job",
@@ -70,10 +74,10 @@ def build_report(sweep_dir: str | Path) -> list[dict]:
     """Write report.md, report.csv and report.png into ``sweep_dir``; return the rows."""
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
-        raise SystemExit(f"{sweep_dir}: not a directory")
+        raise DataError(f"{sweep_dir}: not a directory")
     jobs = job_dirs(sweep_dir)
     if not jobs:
-        raise SystemExit(f"{sweep_dir}: no job folders (with .hydra/) found; is it a multirun dir?")
+        raise DataError(f"{sweep_dir}: no job folders (with .hydra/) found; is it a multirun dir?")
     metric = optimized_metric(sweep_dir, jobs)
     rows = sorted((read_job(job) for job in jobs), key=lambda row: _sort_key(row, metric))
     # what differs between jobs (shown in the table and on the plot); what all share is said once
@@ -127,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m seaSky.report", description=__doc__.splitlines()[0])
     parser.add_argument("sweep_dir", type=Path, help="a multirun dir, e.g. multirun/2026-11-25/14-20-00")
     args = parser.parse_args(argv)
-    rows = build_report(args.sweep_dir)
+    with exit_on_error(log):
+        rows = build_report(args.sweep_dir)
     failed = sum(row["status"] != "ok" for row in rows)
     print(f"{len(rows)} jobs ({failed} failed): {args.sweep_dir / 'report.md'}, report.csv, report.png")
 

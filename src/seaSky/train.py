@@ -21,8 +21,9 @@ from omegaconf import DictConfig
 from seaSky.callbacks import EpochHistory, TrainingClock
 from seaSky.checkpoint_io import AtomicCheckpointIO
 from seaSky.config import register_resolvers, resolved_config
-from seaSky.data.folder import DataError
+from seaSky.errors import exit_on_error
 from seaSky.io import write_json
+from seaSky.paths import CONFIG_DIR
 
 log = logging.getLogger(__name__)
 register_resolvers()
@@ -123,16 +124,13 @@ def _finish_wandb_run(logger: WandbLogger, results: dict) -> None:
         run.log_artifact(artifact, aliases=["best"])
 
 
-@hydra.main(version_base="1.3", config_path="../../conf", config_name="train")
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     """Hydra entry point; returns ``cfg.optimized_metric`` for sweepers."""
+    # in a multirun the error is raised again: Hydra records the failed job and the sweep goes on
     try:
-        results = train(cfg)
-    except DataError as err:
-        log.error("%s", err)
-        if HydraConfig.get().mode == RunMode.MULTIRUN:
-            raise  # Hydra records the failed job and the sweep goes on
-        raise SystemExit(2) from None
+        with exit_on_error(log, reraise=HydraConfig.get().mode == RunMode.MULTIRUN):
+            results = train(cfg)
     finally:
         _finish_wandb()
     metric = cfg.get("optimized_metric")

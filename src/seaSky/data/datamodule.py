@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -20,7 +18,8 @@ from seaSky.data.folder import (
     raise_problems,
     read_horizon_truth,
 )
-from seaSky.data.synthetic import SceneConfig
+from seaSky.render.dataset import cached_set_name, write_dataset
+from seaSky.render.knobs import SceneConfig
 
 log = logging.getLogger(__name__)
 
@@ -108,17 +107,9 @@ class IRSegDataModule(LightningDataModule):
         return self._loader("test", shuffle=False)
 
 
-def renderer_fingerprint() -> str:
-    """Hash of the synthetic renderer's source files: a changed renderer never reuses a stale cache."""
-    package = Path(__file__).parent
-    digest = hashlib.sha1()
-    for path in [package / "synthetic.py", *sorted((package / "scene").glob("*.py"))]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 class SyntheticIRDataModule(IRSegDataModule):
-    """The built-in synthetic IR scenes: rendered once into a cache folder, then read like any folder.
+    """The built-in synthetic IR scenes (:mod:`seaSky.render`): rendered once into a cache folder, then
+    read like any folder.
 
     The cache folder's name carries a hash of every rendering parameter and of the renderer's source, so
     changing a scene knob or the renderer renders a new set while an unchanged one reuses the old set.
@@ -151,12 +142,9 @@ class SyntheticIRDataModule(IRSegDataModule):
             "height": int(render_size[0]),
             "width": int(render_size[1]),
             "bit_depth": int(bit_depth),
-            # normalised through SceneConfig, so [24, 60] and [24.0, 60.0] share one cache
-            "scene": SceneConfig.from_dict(scene or {}).to_dict(),
+            "scene": dict(scene or {}),
         }
-        key = json.dumps({**self.render, "renderer": renderer_fingerprint()}, sort_keys=True)
-        digest = hashlib.sha1(key.encode()).hexdigest()[:10]
-        name = f"{self.render['width']}x{self.render['height']}_{bit_depth}bit_n{n}_seed{seed}_{digest}"
+        name = cached_set_name(**self.render)
         super().__init__(root=Path(cache_dir) / name, **kwargs)
         self.workers = workers
 
@@ -165,8 +153,6 @@ class SyntheticIRDataModule(IRSegDataModule):
         if (self.root / "dataset.json").is_file():
             log.info("Using cached synthetic scenes in %s", self.root)
             return
-        from seaSky.data.synthetic import write_dataset
-
         log.info("Rendering %d synthetic IR scenes into %s", self.render["n"], self.root)
         write_dataset(
             self.root,

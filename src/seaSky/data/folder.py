@@ -21,12 +21,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from seaSky.errors import DataError
+
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
 SPLITS = ("train", "val", "test")
-
-
-class DataError(ValueError):
-    """A data set problem that the user must fix; the message names the file(s)."""
 
 
 @dataclass(frozen=True)

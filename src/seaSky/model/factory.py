@@ -10,6 +10,7 @@ ARCHITECTURES = ("unet", "smp_unet")
 
 
 def build_net(
+    *,
     arch: str = "unet",
     in_channels: int = 1,
     depth: int = 4,

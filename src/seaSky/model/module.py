@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import segmentation_models_pytorch as smp
 import torch
@@ -16,7 +14,6 @@ from torchmetrics import MaxMetric, MeanMetric, MetricCollection
 from torchmetrics.classification import BinaryAccuracy, BinaryJaccardIndex
 from torchmetrics.segmentation import DiceScore
 
-from seaSky.data.folder import DataError
 from seaSky.horizon import probability_map_error, summarize_errors
 from seaSky.model.factory import build_net
 from seaSky.model.unet import count_parameters
@@ -84,7 +81,15 @@ class SeaSkyModule(LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
-        self.net = build_net(arch, in_channels, depth, base_channels, up, dropout, encoder)
+        self.net = build_net(
+            arch=arch,
+            in_channels=in_channels,
+            depth=depth,
+            base_channels=base_channels,
+            up=up,
+            dropout=dropout,
+            encoder=encoder,
+        )
         self.criterion = SeaSkyLoss(loss)
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
@@ -182,38 +187,3 @@ class SeaSkyModule(LightningModule):
             return {"optimizer": optimizer}
         scheduler = self.scheduler_factory(optimizer=optimizer)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
-
-
-class CheckpointError(DataError):
-    """A checkpoint that cannot be used (missing, unreadable, not seaSky's); one line naming the file."""
-
-
-def load_trained(ckpt_path: str | Path) -> tuple[SeaSkyModule, dict[str, Any]]:
-    """The SeaSkyModule of a checkpoint written by ``seaSky.train`` (on the CPU) and the raw checkpoint
-    dict (its ``datamodule_hyper_parameters`` hold the preprocessing).
-
-    Raises:
-        CheckpointError: the file is missing, unreadable, or not a seaSky checkpoint.
-    """
-    path = Path(ckpt_path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # pickle, zip and permission errors all mean "cannot use this file"
-        raise CheckpointError(
-            f"{path}: not a readable checkpoint (not a PyTorch checkpoint, or truncated): {one_line(err)}"
-        ) from None
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "hyper_parameters" not in ckpt:
-        raise CheckpointError(f"{path}: not a seaSky checkpoint (no state_dict/hyper_parameters)")
-    try:
-        module = SeaSkyModule.load_from_checkpoint(path, map_location="cpu")
-    except Exception as err:
-        raise CheckpointError(f"{path}: cannot restore the model: {one_line(err)}") from None
-    return module, ckpt
-
-
-def one_line(err: Exception) -> str:
-    """``TypeName: message`` on one line (whitespace collapsed, at most 300 characters of message)."""
-    text = " ".join(str(err).split())
-    return f"{type(err).__name__}: {text[:300]}"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from seaSky.errors import DataError
 from seaSky.io import atomic_write
 
 PRETRAINED_DIR = Path(__file__).parent
@@ -24,6 +25,8 @@ KEEP = ("state_dict", "hyper_parameters", "datamodule_hyper_parameters", "pytorc
 def install(run_dir: str | Path, target: Path = PRETRAINED_DIR) -> Path:
     """Copy the best checkpoint of a training run (slimmed), its config and its results into ``target``."""
     run_dir = Path(run_dir)
+    if not (run_dir / "results.json").is_file():
+        raise DataError(f"{run_dir}: no results.json; is it the run dir of a finished seaSky.train run?")
     results = json.loads((run_dir / "results.json").read_text())
     ckpt = torch.load(results["ckpt_best"], map_location="cpu", weights_only=True)
     slim = {key: ckpt[key] for key in KEEP if key in ckpt}

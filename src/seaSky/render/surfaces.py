@@ -1,6 +1,6 @@
 """Radiance of the open scene: the sky (clear-sky path emission, clouds in perspective, haze/fog) and the
 sea surface (Fresnel emissivity with wind roughening, reflected sky, swell and wind waves on the water
-plane, foam, wakes, sun glint). See the docstring of seaSky.data.synthetic for the model and sources.
+plane, foam, wakes, sun glint). See the docstring of seaSky.render for the model and sources.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ import math
 import cv2
 import numpy as np
 
-from seaSky.data.scene import physics
-from seaSky.data.scene.geometry import Camera
-from seaSky.data.scene.noise import fractal_noise, periodic_noise
+from seaSky.render import physics
+from seaSky.render.floating import FloatingObject
+from seaSky.render.geometry import Camera
+from seaSky.render.noise import fractal_noise, periodic_noise
+from seaSky.render.params import AtmosphereParams, SeaParams
 
 
 def _remap(tex: np.ndarray, u: np.ndarray, v: np.ndarray, interp: int = cv2.INTER_LINEAR) -> np.ndarray:
@@ -34,10 +36,12 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3 - 2 * x)
 
 
-def sky_radiance(rng: np.random.Generator, p: dict, elev: np.ndarray, az: np.ndarray, focal: float) -> tuple:
+def sky_radiance(
+    rng: np.random.Generator, atm: AtmosphereParams, elev: np.ndarray, az: np.ndarray, focal: float
+) -> tuple:
     """Sky radiance per pixel (clear sky + clouds + haze/fog); also the clear-sky function for reflections."""
-    b_atm = float(physics.planck(p["atm_temp_k"]))
-    eps_z = p["sky_emissivity_zenith"]
+    b_atm = float(physics.planck(atm.atm_temp_k))
+    eps_z = atm.sky_emissivity_zenith
 
     def clear(zenith_deg: np.ndarray) -> np.ndarray:
         return physics.sky_emissivity(zenith_deg, eps_z) * np.float32(b_atm)
@@ -45,32 +49,32 @@ def sky_radiance(rng: np.random.Generator, p: dict, elev: np.ndarray, az: np.nda
     e = np.maximum(elev, np.float32(1e-4))
     zen = np.float32(90.0) - np.degrees(e)
     sky = clear(zen)
-    ext_m = p["extinction_km"] * 1000.0
-    b_cloud = float(physics.planck(p["cloud_temp_k"]))
-    if p["clouds"]:
+    ext_m = atm.extinction_km * 1000.0
+    b_cloud = float(physics.planck(atm.cloud_temp_k))
+    if atm.clouds:
         tex = periodic_noise(rng, 256, slope=2.8, k_min=1.0)
-        thr = float(np.quantile(tex, 1 - p["cloud_cover"]))
-        texel = rng.uniform(40.0, 120.0) * (p["cloud_base_m"] / 1000.0) ** 0.5
+        thr = float(np.quantile(tex, 1 - atm.cloud_cover))
+        texel = rng.uniform(40.0, 120.0) * (atm.cloud_base_m / 1000.0) ** 0.5
         tan_e = np.tan(e)
-        r = np.minimum(np.float32(p["cloud_base_m"]) / tan_e, np.float32(200e3))
+        r = np.minimum(np.float32(atm.cloud_base_m) / tan_e, np.float32(200e3))
         cloud_tex = _remap(tex, r * np.sin(az) / texel, r * np.cos(az) / texel + 37.0, cv2.INTER_CUBIC)
         cov = _smoothstep((cloud_tex - thr) / 0.8)
-        footprint = r * r / (p["cloud_base_m"] * focal) / texel
+        footprint = r * r / (atm.cloud_base_m * focal) / texel
         att = np.exp(-0.5 * (footprint / 3.0) ** 2)
-        cov = att * cov + (1 - att) * np.float32(p["cloud_cover"])
+        cov = att * cov + (1 - att) * np.float32(atm.cloud_cover)
         tau_c = np.exp(-r / np.float32(ext_m))
         # the cloud replaces the sky above it: L = L_clear + tau_below * eps_c * (B_cloud - L_above), with
         # L_above ~ (1 - q) L_clear, q = share of the water-vapour column (scale height 2 km) below the cloud
-        q = 1.0 - math.exp(-p["cloud_base_m"] / 2000.0)
+        q = 1.0 - math.exp(-atm.cloud_base_m / 2000.0)
         delta = np.float32(b_cloud) - np.float32(1.0 - q) * sky
-        sky = sky + cov * tau_c * np.float32(p["cloud_emissivity"]) * delta
+        sky = sky + cov * tau_c * np.float32(atm.cloud_emissivity) * delta
     # haze / fog: a near-surface layer at air temperature
-    b_air = float(physics.planck(p["air_temp_k"]))
-    path = np.minimum(np.float32(p["haze_layer_m"]) / np.sin(e), np.float32(300e3))
-    if p["fog"]:
-        tau = np.exp(-path * np.float32(3.0 / (p["fog_visibility_km"] * 1000.0)))
+    b_air = float(physics.planck(atm.air_temp_k))
+    path = np.minimum(np.float32(atm.haze_layer_m) / np.sin(e), np.float32(300e3))
+    if atm.fog:
+        tau = np.exp(-path * np.float32(3.0 / (atm.fog_visibility_km * 1000.0)))
         sky = tau * sky + (1 - tau) * np.float32(b_air)
-    mean_cloud = p["cloud_cover"] * 0.5 * p["cloud_emissivity"]
+    mean_cloud = atm.cloud_cover * 0.5 * atm.cloud_emissivity
 
     def reflected(zenith_deg: np.ndarray) -> np.ndarray:
         c = clear(zenith_deg)
@@ -81,12 +85,12 @@ def sky_radiance(rng: np.random.Generator, p: dict, elev: np.ndarray, az: np.nda
 
 def sea_radiance(
     rng: np.random.Generator,
-    p: dict,
+    sea: SeaParams,
     cam: Camera,
     elev: np.ndarray,
     az: np.ndarray,
     reflected,
-    floating: list[dict],
+    floating: list[FloatingObject],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sea radiance per pixel (meaningful below the horizon) and the distance to the water (m)."""
     h, f, dip, d_h = cam.height_m, cam.focal_px, cam.dip_rad, cam.horizon_distance_m
@@ -99,10 +103,10 @@ def sea_radiance(
     s_view = np.zeros_like(elev)
     s_cross = np.zeros_like(elev)
     for j in range(3):
-        lam = p["swell_wavelength_m"] * (1.0, 0.55, 0.3)[j] * rng.uniform(0.8, 1.2)
+        lam = sea.swell_wavelength_m * (1.0, 0.55, 0.3)[j] * rng.uniform(0.8, 1.2)
         k = 2 * math.pi / lam
-        phi = math.radians(p["swell_dir_deg"] + rng.normal(0, 25))
-        amp = p["swell_slope"] * (0.8, 0.5, 0.35)[j]
+        phi = math.radians(sea.swell_dir_deg + rng.normal(0, 25))
+        amp = sea.swell_slope * (0.8, 0.5, 0.35)[j]
         kx, kz = k * math.sin(phi), k * math.cos(phi)
         att = np.exp(-0.5 * ((kx * fx) ** 2 + (kz * fz) ** 2))
         wave = (
@@ -110,8 +114,8 @@ def sea_radiance(
         )
         s_view += np.float32(amp * math.cos(phi)) * wave
         s_cross += np.float32(amp * math.sin(phi)) * wave
-    cm_sigma = math.sqrt(0.5 * (0.003 + 0.00512 * p["wind_ms"]))
-    texel = 0.15 + 0.05 * p["wind_ms"]
+    cm_sigma = math.sqrt(0.5 * (0.003 + 0.00512 * sea.wind_ms))
+    texel = 0.15 + 0.05 * sea.wind_ms
     tex = periodic_noise(rng, 128, slope=2.0, k_min=4.0)
     att_t = np.exp(-0.5 * (fz / (3 * texel)) ** 2)
     s_view += np.float32(0.6 * cm_sigma) * _remap(tex, gx / (2.5 * texel), gz / texel) * att_t
@@ -122,38 +126,38 @@ def sea_radiance(
     s_view += np.float32(0.25 * cm_sigma) * streak * (1 - att_t)
     tilt = np.degrees(np.arctan(s_view))
     theta_inc = np.float32(90.0) - np.degrees(beta)
-    eps = physics.sea_emissivity(np.clip(theta_inc - tilt, 0, 90), p["wind_ms"])
-    if p.get("slick_cover", 0.0) > 0:
+    eps = physics.sea_emissivity(np.clip(theta_inc - tilt, 0, 90), sea.wind_ms)
+    if sea.slick_cover > 0:
         # slicks: surface films damp the short wind waves in patches stretched across the line of sight;
         # the calmer water there has a lower grazing-angle emissivity and mirrors the sky better (bands in
         # perspective)
         stex = periodic_noise(rng, 128, slope=2.6, k_min=1.0)
-        thr = float(np.quantile(stex, 1 - p["slick_cover"]))
+        thr = float(np.quantile(stex, 1 - sea.slick_cover))
         scale = rng.uniform(30.0, 150.0)  # metres per texel
         slick = _smoothstep((_remap(stex, gx / (4 * scale), gz / scale) - thr) / 0.5)
         att_s = np.exp(-0.5 * (fz / (3 * scale)) ** 2)
-        slick = att_s * slick + (1 - att_s) * np.float32(p["slick_cover"])
-        calm = physics.sea_emissivity(np.clip(theta_inc - 0.5 * tilt, 0, 90), 0.25 * p["wind_ms"])
+        slick = att_s * slick + (1 - att_s) * np.float32(sea.slick_cover)
+        calm = physics.sea_emissivity(np.clip(theta_inc - 0.5 * tilt, 0, 90), 0.25 * sea.wind_ms)
         eps = eps + slick * (calm - eps)
     refl_elev = np.clip(np.degrees(beta) + 2 * tilt, 0.0, 90.0)
-    b_sea = float(physics.planck(p["sea_temp_k"]))
+    b_sea = float(physics.planck(sea.sea_temp_k))
     skin = fractal_noise(rng, *elev.shape, base_cells=3, octaves=4, aspect=4.0, work_scale=4)
-    b_skin = np.float32(b_sea) + np.float32(physics.dplanck_dt(p["sea_temp_k"]) * p["skin_temp_var_k"]) * skin
-    sea = eps * b_skin + (1 - eps) * reflected(np.float32(90.0) - refl_elev)
+    b_skin = np.float32(b_sea) + np.float32(physics.dplanck_dt(sea.sea_temp_k) * sea.skin_temp_var_k) * skin
+    radiance = eps * b_skin + (1 - eps) * reflected(np.float32(90.0) - refl_elev)
     # foam: whitecaps / breaking bands (elongated along the crests) + vessel wakes
     foam = np.zeros_like(elev)
-    if p["foam"]:
+    if sea.foam:
         ftex = periodic_noise(rng, 128, slope=2.2, k_min=2.0)
-        thr = float(np.quantile(ftex, 1 - p["foam_cover"]))
+        thr = float(np.quantile(ftex, 1 - sea.foam_cover))
         fs = rng.uniform(0.3, 1.2)
         raw = _smoothstep((_remap(ftex, gx / (5 * fs), gz / fs) - thr) / 0.6)
         att_f = np.exp(-0.5 * (fz / (2 * fs)) ** 2)
-        foam = att_f * raw + (1 - att_f) * np.float32(p["foam_cover"] * 0.6)
+        foam = att_f * raw + (1 - att_f) * np.float32(sea.foam_cover * 0.6)
     for obj in floating:
-        if obj["kind"] == "vessel" and obj["moving"] and obj["dist_m"] < 0.8 * d_h:
-            x0 = obj["dist_m"] * math.sin(math.radians(obj["az_deg"]))
-            z0 = obj["dist_m"] * math.cos(math.radians(obj["az_deg"]))
-            hd = math.radians(obj["heading_deg"])
+        if obj.kind == "vessel" and obj.moving and obj.dist_m < 0.8 * d_h:
+            x0 = obj.dist_m * math.sin(math.radians(obj.az_deg))
+            z0 = obj.dist_m * math.cos(math.radians(obj.az_deg))
+            hd = math.radians(obj.heading_deg)
             along = -(
                 (gx - np.float32(x0)) * np.float32(math.sin(hd))
                 + (gz - np.float32(z0)) * np.float32(math.cos(hd))
@@ -161,19 +165,19 @@ def sea_radiance(
             cross = (gx - np.float32(x0)) * np.float32(math.cos(hd)) - (gz - np.float32(z0)) * np.float32(
                 math.sin(hd)
             )
-            length = obj["length_m"]
+            length = obj.length_m
             wake = (along > 0) & (np.abs(cross) < 0.25 * length + 0.12 * along) & (along < 12 * length)
             decay = np.exp(-np.clip(along, 0, None) / np.float32(4 * length))
             foam = np.maximum(foam, np.where(wake, decay * np.float32(0.9), np.float32(0.0)))
-    foam_l = np.float32(0.99 * physics.planck(p["sea_temp_k"] + 0.3))
-    sea = sea + foam * (foam_l - sea)
+    foam_l = np.float32(0.99 * physics.planck(sea.sea_temp_k + 0.3))
+    radiance = radiance + foam * (foam_l - radiance)
     # glint of the sun (and bright sky) on the facets: a glitter path of patches below the sun
-    if p["glint"]:
+    if sea.glint:
         refl_az = np.degrees(az) + 2 * np.degrees(np.arctan(s_cross))
-        d2 = (refl_elev - p["sun_elevation_deg"]) ** 2 + (
-            (refl_az - p["sun_azimuth_deg"]) * math.cos(math.radians(p["sun_elevation_deg"]))
+        d2 = (refl_elev - sea.sun_elevation_deg) ** 2 + (
+            (refl_az - sea.sun_azimuth_deg) * math.cos(math.radians(sea.sun_elevation_deg))
         ) ** 2
         sig = max(math.degrees(cm_sigma) * 0.7, 1.0)
-        gain = float(physics.planck(p["sea_temp_k"] + p["glint_strength_k"]) - b_sea)
-        sea = sea + np.float32(gain) * np.exp(-d2 / np.float32(2 * sig * sig))
-    return sea, dist
+        gain = float(physics.planck(sea.sea_temp_k + sea.glint_strength_k) - b_sea)
+        radiance = radiance + np.float32(gain) * np.exp(-d2 / np.float32(2 * sig * sig))
+    return radiance, dist

@@ -1,5 +1,6 @@
 """Camera geometry: per-pixel ray elevation/azimuth with roll, pitch and slight barrel distortion, the
-horizon dip of a camera above a spherical earth, and the exact horizon curve in the image."""
+horizon dip of a camera above a spherical earth, the exact horizon curve in the image, and the waterline
+of an object on the water."""
 
 from __future__ import annotations
 
@@ -113,3 +114,17 @@ def horizon_chord(rows: np.ndarray, height: int) -> dict:
         "horizon_angle_deg": float(np.degrees(angle)),
         "horizon_max_dev_px": dev,
     }
+
+
+def waterline_elevation(
+    dist_m: float, cam_height_m: float, dip_rad: float, horizon_m: float
+) -> tuple[float, float]:
+    """Elevation (rad) of the waterline of an object at dist_m, and the height (m) the earth hides of it.
+
+    Consistent with the sea distance model D(beta) = 1 / (tan(beta) / h + 1 / D_h) used for the water.
+    """
+    if dist_m < horizon_m:
+        beta = np.arctan(cam_height_m * (1 / dist_m - 1 / horizon_m))
+        return float(-dip_rad - beta), 0.0
+    hidden = (dist_m - horizon_m) ** 2 * REFRACTION_K / (2 * EARTH_RADIUS_M)
+    return float(-dip_rad), float(hidden)

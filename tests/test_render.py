@@ -1,4 +1,5 @@
-"""Tests of the synthetic IR scene renderer: geometry vs meta, masks, determinism, files, CLI."""
+"""Tests of the synthetic IR scene renderer (seaSky.render): geometry vs meta, masks, determinism, files,
+CLI."""
 
 from __future__ import annotations
 
@@ -6,24 +7,23 @@ import csv
 import json
 import subprocess
 import sys
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, fields, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from seaSky.data.scene import geometry, objects
-from seaSky.data.synthetic import (
-    SceneConfig,
-    compute_stats,
-    load_preset,
-    read_meta,
-    render_scene,
-    to_8bit,
-    write_dataset,
-)
+from seaSky.errors import ConfigError
+from seaSky.render import coast, geometry
+from seaSky.render.dataset import read_meta, write_dataset
+from seaSky.render.knobs import SceneConfig, load_preset
+from seaSky.render.params import CoastParams, sample_scene_params
+from seaSky.render.pipeline import render_scene
+from seaSky.render.sensor import to_8bit
+from seaSky.render.stats import compute_stats
 
+DEFAULT = load_preset("default")
 W, H = 80, 64
 
 
@@ -62,7 +62,7 @@ def test_mask_boundary_matches_meta_chord() -> None:
 def test_mask_boundary_strict_without_distortion() -> None:
     # without lens distortion the horizon (a small circle of the sky sphere, depressed by the dip) is a
     # straight line to within a few hundredths of a pixel, so the tolerance is 0.5 px plus that
-    cfg = replace(SceneConfig(), distortion_k1=(0.0, 0.0), large_roll_prob=0.5)
+    cfg = replace(DEFAULT, distortion_k1=(0.0, 0.0), large_roll_prob=0.5)
     for seed in range(15):
         s = render_scene(seed, W, H, cfg)
         if s.meta["y_left"] is not None:
@@ -72,7 +72,7 @@ def test_mask_boundary_strict_without_distortion() -> None:
 
 def test_objects_are_not_sea() -> None:
     cfg = replace(
-        SceneConfig(),
+        DEFAULT,
         vessel_prob=1.0,
         max_vessels=4,
         buoy_prob=1.0,
@@ -94,7 +94,7 @@ def test_near_coast_hides_the_horizon_and_its_waterline_is_the_truth() -> None:
     # the horizon; where it hides the horizon, meta's line is that waterline, the sea's upper boundary
     # (one ridge: ridges behind may reach beyond the front one's ends, on their own farther waterline)
     cfg = replace(
-        SceneConfig(),
+        DEFAULT,
         land_prob=1.0,
         land_max_layers=1,
         land_width_deg=(170.0, 180.0),
@@ -133,7 +133,7 @@ def test_waterline_truth_needs_a_coast_across_most_of_the_frame() -> None:
     # horizon above the frame, narrow near coasts: the sea reaches the top in most columns, so a coast's
     # waterline must not become the horizon truth (nor a line without a chord)
     cfg = replace(
-        SceneConfig(),
+        DEFAULT,
         horizon_row=(-0.2, -0.01),
         out_of_view_prob=0.0,
         land_prob=1.0,
@@ -152,15 +152,21 @@ def test_ridges_beyond_the_front_one_stand_on_their_own_farther_waterline() -> N
     outside = np.abs(np.degrees(az)) > 10.5
     seen_beyond = 0
     for seed in range(10):
-        p = {
-            "land_distance_factor": 0.1,
-            "land_height_deg": 4.0,
-            "land_centre_deg": 0.0,
-            "land_width_deg": 20.0,
-            "land_layers": 3,
-        }
-        layers, e_front = objects.coast_layers(
-            np.random.default_rng(seed), elev, az, cam.height_m, cam.dip_rad, cam.horizon_distance_m, p
+        params = CoastParams(
+            land=True,
+            land_width_deg=20.0,
+            land_centre_deg=0.0,
+            land_height_deg=4.0,
+            land_distance_factor=0.1,
+            land_temp_k=290.0,
+            land_texture_k=1.0,
+            land_layers=3,
+            land_sunlit_k=0.0,
+            land_strip_deg=0.1,
+            land_strip_k=0.0,
+        )
+        layers, e_front = coast.coast_layers(
+            np.random.default_rng(seed), elev, az, cam.height_m, cam.dip_rad, cam.horizon_distance_m, params
         )
         front_mask, d_front = layers[-1]
         assert not (front_mask & outside).any()
@@ -170,7 +176,7 @@ def test_ridges_beyond_the_front_one_stand_on_their_own_farther_waterline() -> N
             beyond = mask & outside
             if beyond.any():
                 seen_beyond += 1
-                own_waterline = objects.waterline_elevation(
+                own_waterline = geometry.waterline_elevation(
                     dist, cam.height_m, cam.dip_rad, cam.horizon_distance_m
                 )[0]
                 assert elev[beyond].min() >= own_waterline > e_front
@@ -179,7 +185,7 @@ def test_ridges_beyond_the_front_one_stand_on_their_own_farther_waterline() -> N
 
 def test_vessels_behind_a_near_coast_are_not_drawn() -> None:
     cfg = replace(
-        SceneConfig(),
+        DEFAULT,
         land_prob=1.0,
         land_width_deg=(170.0, 180.0),
         land_distance_factor=(0.25, 0.3),
@@ -217,18 +223,18 @@ def test_presets_render_at_two_sizes(preset: str) -> None:
 
 
 def test_clear_errors() -> None:
-    with pytest.raises(TypeError, match="unknown scene knob"):
+    with pytest.raises(ConfigError, match=r"unknown scene knob\(s\) \['fog_probability'\]"):
         SceneConfig.from_dict({"fog_probability": 0.5, "fog_prob": 0.1})
-    with pytest.raises(ValueError, match="unknown preset 'nope'.*default"):
+    with pytest.raises(ConfigError, match="unknown preset 'nope'.*default"):
         load_preset("nope")
-    with pytest.raises(ValueError, match="width"):
+    with pytest.raises(ConfigError, match="width"):
         render_scene(0, 8, H)
-    with pytest.raises(ValueError, match="fog_prob"):
-        SceneConfig(fog_prob=2.0)
-    with pytest.raises(ValueError, match="land_max_layers"):
-        SceneConfig(land_max_layers=0)
-    with pytest.raises(ValueError, match="'land_distance_factor' is sampled log-uniformly"):
-        SceneConfig(land_distance_factor=(0.0, 2.0))
+    with pytest.raises(ConfigError, match="fog_prob"):
+        SceneConfig.from_dict({"fog_prob": 2.0})
+    with pytest.raises(ConfigError, match="land_max_layers"):
+        SceneConfig.from_dict({"land_max_layers": 0})
+    with pytest.raises(ConfigError, match="'land_distance_factor' is sampled log-uniformly"):
+        SceneConfig.from_dict({"land_distance_factor": (0.0, 2.0)})
 
 
 def _write(tmp: Path, name: str, bit_depth: int, cfg: SceneConfig | None = None, n: int = 8) -> Path:
@@ -251,7 +257,7 @@ def test_write_dataset_layout_and_bytes(tmp_path: Path) -> None:
     splits = [s for k in ("train", "val", "test") for s in (out / "splits" / f"{k}.txt").read_text().split()]
     assert sorted(splits) == stems
     info = json.loads((out / "dataset.json").read_text())
-    assert info["n"] == 8 and info["scene"]["fog_prob"] == SceneConfig().fog_prob
+    assert info["n"] == 8 and info["scene"]["fog_prob"] == DEFAULT.fog_prob
     assert not list(tmp_path.glob("*.tmp-*"))
     out8 = _write(tmp_path, "c", 8, n=2)
     img8 = cv2.imread(str(out8 / "images" / "syn_000000.png"), cv2.IMREAD_UNCHANGED)
@@ -267,7 +273,7 @@ def test_scene_seed_independent_of_n_and_workers(tmp_path: Path) -> None:
 
 
 def test_meta_csv_no_horizon_rows(tmp_path: Path) -> None:
-    cfg = replace(SceneConfig(), out_of_view_prob=1.0, roll_std_deg=0.0, large_roll_prob=0.0)
+    cfg = replace(DEFAULT, out_of_view_prob=1.0, roll_std_deg=0.0, large_roll_prob=0.0)
     out = _write(tmp_path, "nohor", 16, cfg, n=6)
     with open(out / "meta.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -290,9 +296,7 @@ def test_meta_csv_no_horizon_rows(tmp_path: Path) -> None:
 
 
 def test_stats_of_a_rendered_set(tmp_path: Path) -> None:
-    cfg = replace(
-        SceneConfig(), land_prob=1.0, land_width_deg=(170.0, 180.0), out_of_view_prob=0.0, fog_prob=0.0
-    )
+    cfg = replace(DEFAULT, land_prob=1.0, land_width_deg=(170.0, 180.0), out_of_view_prob=0.0, fog_prob=0.0)
     root = _write(tmp_path, "coast", 16, cfg, n=10)
     stats = compute_stats(root, plot=False)
     rows = read_meta(root)
@@ -310,7 +314,7 @@ def test_cli_renders_and_previews(tmp_path: Path) -> None:
     base = [
         sys.executable,
         "-m",
-        "seaSky.data.synthetic",
+        "seaSky.render",
         f"out_dir={out}",
         "n=6",
         "width=80",
@@ -338,3 +342,40 @@ def test_cli_renders_and_previews(tmp_path: Path) -> None:
         [*base, "preset.no_such_knob=1"], capture_output=True, text=True, cwd=tmp_path, timeout=120
     )
     assert bad.returncode != 0
+    bad = subprocess.run([*base, "width=8"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "width must be an integer in [16, 8192], got 8"
+
+
+def test_default_knobs_have_one_source() -> None:
+    # conf/preset/default.yaml sets every knob of SceneConfig (no defaults in code); other presets only
+    # set knobs that exist
+    from omegaconf import OmegaConf
+
+    from seaSky.paths import PRESET_DIR
+
+    knobs = set(SceneConfig.__dataclass_fields__)
+    default = OmegaConf.to_container(OmegaConf.load(PRESET_DIR / "default.yaml"))
+    assert set(default) == knobs
+    assert SceneConfig.from_dict({}) == DEFAULT
+    for path in PRESET_DIR.glob("*.yaml"):
+        values = OmegaConf.to_container(OmegaConf.load(path))
+        values.pop("defaults", None)
+        assert set(values) <= knobs, path.name
+    with pytest.raises(TypeError):
+        SceneConfig()  # every knob must come from a preset
+
+
+def test_scene_parameters_are_typed_by_stage() -> None:
+    rng = np.random.default_rng(0)
+    params = sample_scene_params(rng, DEFAULT, W, H)
+    stages = [f.name for f in fields(params)]
+    assert stages == ["camera", "atmosphere", "sea", "coast", "floating", "sensor"]
+    meta = render_scene(0, W, H).meta
+    flat = params.to_meta()
+    assert len(flat) == sum(len(fields(getattr(params, s))) for s in stages)  # no name in two stages
+    assert {k: meta[k] for k in flat} == flat  # same draws as render_scene(0)
+    with pytest.raises(AttributeError):
+        params.sea.wind_speed  # noqa: B018  a typo fails at once
+    with pytest.raises(FrozenInstanceError):
+        params.sea.wind_ms = 3.0  # type: ignore[misc]

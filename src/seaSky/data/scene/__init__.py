@@ -1,1 +1,0 @@
-"""Building blocks of the synthetic infrared scene renderer (physics, noise, objects, sensor)."""

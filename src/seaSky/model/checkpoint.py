@@ -1,0 +1,36 @@
+"""Load a trained model from a ``seaSky.train`` checkpoint (the one loader of predict, evaluate, export)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from seaSky.errors import CheckpointError, one_line
+from seaSky.model.module import SeaSkyModule
+
+
+def load_trained(ckpt_path: str | Path) -> tuple[SeaSkyModule, dict[str, Any]]:
+    """The SeaSkyModule of a checkpoint written by ``seaSky.train`` (on the CPU) and the raw checkpoint
+    dict (its ``datamodule_hyper_parameters`` hold the preprocessing).
+
+    Raises:
+        CheckpointError: the file is missing, unreadable, or not a seaSky checkpoint.
+    """
+    path = Path(ckpt_path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle, zip and permission errors all mean "cannot use this file"
+        raise CheckpointError(
+            f"{path}: not a readable checkpoint (not a PyTorch checkpoint, or truncated): {one_line(err)}"
+        ) from None
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "hyper_parameters" not in ckpt:
+        raise CheckpointError(f"{path}: not a seaSky checkpoint (no state_dict/hyper_parameters)")
+    try:
+        module = SeaSkyModule.load_from_checkpoint(path, map_location="cpu")
+    except Exception as err:
+        raise CheckpointError(f"{path}: cannot restore the model: {one_line(err)}") from None
+    return module, ckpt

@@ -1,0 +1,256 @@
+"""One scene's sampled parameters, typed and grouped by the stage of the pipeline that uses them.
+
+:func:`sample_scene_params` draws them from a :class:`~seaSky.render.knobs.SceneConfig`. The order of
+the random draws is part of every data set: changing it changes every rendered scene. The field names
+are the column names of a data set's ``meta.csv``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from seaSky.render import geometry
+from seaSky.render.knobs import Range, SceneConfig
+
+
+@dataclass(frozen=True)
+class CameraParams:
+    """Where the camera is and how it looks at the sea (geometry stage)."""
+
+    hfov_deg: float
+    camera_height_m: float
+    roll_deg: float
+    horizon_row_target: float  # horizon row in the centre column / (H - 1) that the pitch was set for
+    pitch_deg: float
+    distortion_k1: float
+
+
+@dataclass(frozen=True)
+class AtmosphereParams:
+    """Air, sky, clouds and the air path (sky stage, and the haze over water, coast and objects)."""
+
+    air_temp_k: float
+    humid_sky: bool
+    atm_temp_k: float  # effective temperature of the lower atmosphere that the sky radiates at
+    sky_emissivity_zenith: float
+    extinction_km: float
+    haze_layer_m: float
+    fog: bool
+    fog_visibility_km: float  # 0 without fog
+    clouds: bool
+    cloud_cover: float  # 0 without clouds
+    cloud_base_m: float
+    cloud_temp_k: float
+    cloud_emissivity: float
+
+    @property
+    def extinction_per_m(self) -> float:
+        """LWIR extinction coefficient (1/m) of the air near the surface: clear air plus fog."""
+        fog = 3.0 / (self.fog_visibility_km * 1000.0) if self.fog else 0.0  # LWIR visibility V: 3 / V
+        return 1.0 / (self.extinction_km * 1000.0) + fog
+
+
+@dataclass(frozen=True)
+class SeaParams:
+    """The water surface: temperature, waves, films, foam and the sun's glint (sea stage)."""
+
+    sea_temp_k: float
+    wind_ms: float
+    swell_wavelength_m: float
+    swell_slope: float
+    swell_dir_deg: float
+    skin_temp_var_k: float
+    slick_cover: float  # 0: no slicks
+    foam: bool
+    foam_cover: float  # 0 without foam
+    glint: bool
+    glint_strength_k: float  # 0 without glint
+    sun_elevation_deg: float
+    sun_azimuth_deg: float
+
+
+@dataclass(frozen=True)
+class CoastParams:
+    """A coast of one to three ridges (coast stage); drawn only when ``land`` is true."""
+
+    land: bool
+    land_width_deg: float
+    land_centre_deg: float
+    land_height_deg: float
+    land_distance_factor: float  # front ridge distance / horizon distance (< 1: a near coast)
+    land_temp_k: float
+    land_texture_k: float
+    land_layers: int
+    land_sunlit_k: float
+    land_strip_deg: float
+    land_strip_k: float
+
+
+@dataclass(frozen=True)
+class FloatingParams:
+    """How many vessels and buoys float on the water (their shapes are drawn later, per object)."""
+
+    n_vessels: int
+    n_buoys: int
+
+
+@dataclass(frozen=True)
+class SensorParams:
+    """The thermal camera core: gain, noise, fixed pattern, optics (sensor stage)."""
+
+    netd_mk: float
+    counts_per_k: float
+    offset_counts: float
+    noise_sigma_counts: float
+    column_fpn: float
+    row_fpn: float
+    vignetting: float
+    dead_pixel_rate: float
+    optics_blur_px: float
+    defocus_px: float  # 0: in focus
+    motion_blur_px: float  # 0: no motion blur
+    motion_blur_angle_deg: float
+
+
+@dataclass(frozen=True)
+class SceneParams:
+    """All sampled parameters of one scene, by stage."""
+
+    camera: CameraParams
+    atmosphere: AtmosphereParams
+    sea: SeaParams
+    coast: CoastParams
+    floating: FloatingParams
+    sensor: SensorParams
+
+    def to_meta(self) -> dict:
+        """Flat dict of every parameter by its field name (the ``meta.csv`` columns), stage by stage."""
+        meta: dict = {}
+        for group in dataclasses.fields(self):
+            meta.update(dataclasses.asdict(getattr(self, group.name)))
+        return meta
+
+
+def uniform(rng: np.random.Generator, r: Range) -> float:
+    """Uniform in [low, high]; low when the range is empty (no draw then)."""
+    return float(rng.uniform(r[0], r[1])) if r[1] > r[0] else float(r[0])
+
+
+def log_uniform(rng: np.random.Generator, r: Range) -> float:
+    """Log-uniform in [low, high] (both > 0); low when the range is empty (no draw then)."""
+    return float(math.exp(rng.uniform(math.log(r[0]), math.log(r[1])))) if r[1] > r[0] else float(r[0])
+
+
+def _cloud_temperature(rng: np.random.Generator, cfg: SceneConfig, air_temp_k: float, base_m: float) -> float:
+    """Low clouds are warm (close to air temperature), high ones cold: the offset follows the base's
+    place in the log range of cloud bases, with some scatter."""
+    low, high = cfg.cloud_base_m
+    frac = (math.log(base_m) - math.log(low)) / max(math.log(high / low), 1e-6)
+    lo, hi = cfg.cloud_temp_offset_k
+    return air_temp_k + hi - (hi - lo) * float(np.clip(frac + rng.normal(0, 0.15), 0, 1))
+
+
+def sample_scene_params(rng: np.random.Generator, cfg: SceneConfig, width: int, height: int) -> SceneParams:
+    """Draw one scene's parameters (the sea temperature is drawn right after the air's, as it follows it)."""
+    u, lu = uniform, log_uniform
+
+    hfov_deg = u(rng, cfg.hfov_deg)
+    camera_height_m = lu(rng, cfg.camera_height_m)
+    if rng.random() < cfg.large_roll_prob:
+        roll_deg = float(rng.uniform(-cfg.roll_max_deg, cfg.roll_max_deg))
+    else:
+        roll_deg = float(np.clip(rng.normal(0, cfg.roll_std_deg), -cfg.roll_max_deg, cfg.roll_max_deg))
+    if rng.random() < cfg.out_of_view_prob:
+        row = rng.uniform(-1.0, -0.2) if rng.random() < 0.5 else rng.uniform(1.2, 2.0)
+    else:
+        row = u(rng, cfg.horizon_row)
+    camera = CameraParams(
+        hfov_deg=hfov_deg,
+        camera_height_m=camera_height_m,
+        roll_deg=roll_deg,
+        horizon_row_target=float(row),
+        pitch_deg=geometry.pitch_for_horizon_row(width, height, hfov_deg, camera_height_m, row),
+        distortion_k1=u(rng, cfg.distortion_k1),
+    )
+
+    air_temp_k = u(rng, cfg.air_temp_k)
+    sea_temp_k = air_temp_k + u(rng, cfg.sea_air_diff_k)
+    humid_sky = bool(rng.random() < cfg.humid_prob)
+    if humid_sky:
+        sky_temp_offset_k, sky_emissivity = cfg.humid_sky_temp_offset_k, cfg.humid_sky_emissivity_zenith
+    else:
+        sky_temp_offset_k, sky_emissivity = cfg.sky_temp_offset_k, cfg.sky_emissivity_zenith
+    # keyword order = draw order (fog and clouds draw their visibility or cover only when present)
+    atmosphere = AtmosphereParams(
+        air_temp_k=air_temp_k,
+        humid_sky=humid_sky,
+        atm_temp_k=air_temp_k + u(rng, sky_temp_offset_k),
+        sky_emissivity_zenith=u(rng, sky_emissivity),
+        extinction_km=lu(rng, cfg.extinction_km),
+        haze_layer_m=u(rng, cfg.haze_layer_m),
+        fog=(fog := bool(rng.random() < cfg.fog_prob)),
+        fog_visibility_km=lu(rng, cfg.fog_visibility_km) if fog else 0.0,
+        clouds=(clouds := bool(rng.random() < cfg.cloud_prob)),
+        cloud_cover=u(rng, cfg.cloud_cover) if clouds else 0.0,
+        cloud_base_m=(cloud_base_m := lu(rng, cfg.cloud_base_m)),
+        cloud_temp_k=_cloud_temperature(rng, cfg, air_temp_k, cloud_base_m),
+        cloud_emissivity=u(rng, cfg.cloud_emissivity),
+    )
+
+    # keyword order = draw order (foam and glint draw their cover or strength only when present)
+    sea = SeaParams(
+        sea_temp_k=sea_temp_k,
+        wind_ms=u(rng, cfg.wind_ms),
+        swell_wavelength_m=lu(rng, cfg.swell_wavelength_m),
+        swell_slope=u(rng, cfg.swell_slope),
+        swell_dir_deg=float(rng.uniform(-90, 90)),
+        skin_temp_var_k=u(rng, cfg.skin_temp_var_k),
+        slick_cover=u(rng, cfg.slick_cover) if rng.random() < cfg.slick_prob else 0.0,
+        foam=(foam := bool(rng.random() < cfg.foam_prob)),
+        foam_cover=u(rng, cfg.foam_cover) if foam else 0.0,
+        glint=(glint := bool(rng.random() < cfg.glint_prob)),
+        glint_strength_k=u(rng, cfg.glint_strength_k) if glint else 0.0,
+        sun_elevation_deg=u(rng, cfg.sun_elevation_deg),
+        sun_azimuth_deg=float(rng.uniform(-0.6, 0.6) * hfov_deg),
+    )
+
+    coast = CoastParams(
+        land=bool(rng.random() < cfg.land_prob),
+        land_width_deg=u(rng, cfg.land_width_deg),
+        land_centre_deg=float(rng.uniform(-0.7, 0.7) * hfov_deg),
+        land_height_deg=lu(rng, cfg.land_height_deg),
+        land_distance_factor=lu(rng, cfg.land_distance_factor),
+        land_temp_k=air_temp_k + u(rng, cfg.land_temp_offset_k),
+        land_texture_k=u(rng, cfg.land_texture_k),
+        land_layers=int(rng.integers(1, cfg.land_max_layers + 1)),
+        land_sunlit_k=u(rng, cfg.land_sunlit_k),
+        land_strip_deg=lu(rng, cfg.land_strip_deg),
+        land_strip_k=u(rng, cfg.land_strip_k),
+    )
+    with_vessels = cfg.max_vessels and rng.random() < cfg.vessel_prob
+    floating = FloatingParams(
+        n_vessels=int(rng.integers(1, cfg.max_vessels + 1)) if with_vessels else 0,
+        n_buoys=int(rng.integers(1, 3)) if rng.random() < cfg.buoy_prob else 0,
+    )
+
+    netd_mk = u(rng, cfg.netd_mk)
+    counts_per_k = u(rng, cfg.counts_per_k)
+    sensor = SensorParams(
+        netd_mk=netd_mk,
+        counts_per_k=counts_per_k,
+        offset_counts=u(rng, cfg.offset_counts),
+        noise_sigma_counts=netd_mk / 1000 * counts_per_k,
+        column_fpn=u(rng, cfg.column_fpn),
+        row_fpn=u(rng, cfg.row_fpn),
+        vignetting=u(rng, cfg.vignetting) * (1 if rng.random() < 0.8 else -1),
+        dead_pixel_rate=u(rng, cfg.dead_pixel_rate),
+        optics_blur_px=u(rng, cfg.optics_blur_px),
+        defocus_px=u(rng, cfg.defocus_px) if rng.random() < cfg.defocus_prob else 0.0,
+        motion_blur_px=u(rng, cfg.motion_blur_px) if rng.random() < cfg.motion_blur_prob else 0.0,
+        motion_blur_angle_deg=float(rng.uniform(0, 180)),
+    )
+    return SceneParams(camera, atmosphere, sea, coast, floating, sensor)

@@ -1,0 +1,121 @@
+"""Render one synthetic infrared scene: 14-bit counts, the exact sea mask and the horizon ground truth.
+
+The stages, in order: sample the parameters, camera geometry, sky, coast, sea (with the air path),
+floating objects, sensor, then the ground truth. The model and its sources: :mod:`seaSky.render`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seaSky.errors import ConfigError
+from seaSky.render import geometry, physics, sensor, surfaces, truth
+from seaSky.render.coast import paint_coast
+from seaSky.render.floating import behind_coast, draw_object, sample_objects
+from seaSky.render.knobs import SceneConfig
+from seaSky.render.params import sample_scene_params
+
+MIN_SIZE, MAX_SIZE = 16, 8192
+
+
+@dataclass
+class Scene:
+    """One rendered scene: 14-bit counts, sea mask (1 = sea), object mask, and all sampled parameters."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    meta: dict
+    object_mask: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0), np.uint8))
+
+
+def check_size(width: int, height: int) -> None:
+    """Raise ConfigError unless width and height are integers in [MIN_SIZE, MAX_SIZE]."""
+    for name, value in (("width", width), ("height", height)):
+        if (
+            not isinstance(value, (int, np.integer))
+            or isinstance(value, bool)
+            or not MIN_SIZE <= value <= MAX_SIZE
+        ):
+            raise ConfigError(f"{name} must be an integer in [{MIN_SIZE}, {MAX_SIZE}], got {value!r}")
+
+
+def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneConfig | None = None) -> Scene:
+    """Render one scene: 14-bit counts (uint16), sea mask (uint8, 1 = sea) and the sampled parameters.
+
+    ``scene`` None: the default preset.
+    """
+    check_size(width, height)
+    cfg = SceneConfig.from_dict({}) if scene is None else scene
+    if not isinstance(cfg, SceneConfig):
+        raise ConfigError(f"scene must be a SceneConfig, got {type(cfg).__name__}")
+    rng = np.random.default_rng(seed)
+    params = sample_scene_params(rng, cfg, width, height)
+    camera, atm, sea_params, sens = params.camera, params.atmosphere, params.sea, params.sensor
+    cam = geometry.Camera(
+        width,
+        height,
+        camera.hfov_deg,
+        camera.camera_height_m,
+        camera.roll_deg,
+        camera.pitch_deg,
+        camera.distortion_k1,
+    )
+    elev, az = geometry.pixel_grid_angles(cam)
+    sea_sky_rows = geometry.horizon_rows(cam)
+    sea_geom = np.arange(height, dtype=np.float64)[:, None] > sea_sky_rows[None, :]
+    floating = sample_objects(rng, cfg, params, cam.horizon_distance_m)
+
+    sky, reflected = surfaces.sky_radiance(rng, atm, elev, az, cam.focal_px)
+    b_atm = float(physics.planck(atm.atm_temp_k))
+    obj = np.zeros((height, width), bool)
+    front_waterline = None
+    if params.coast.land:
+        front_waterline = paint_coast(rng, params.coast, atm, cam, elev, az, sky, obj, b_atm)
+        if front_waterline is not None:
+            floating = [o for o in floating if not behind_coast(o, params.coast, cam.horizon_distance_m)]
+    coast = obj.copy()
+    sea, dist = surfaces.sea_radiance(rng, sea_params, cam, elev, az, reflected, floating)
+    # air path between camera and water: clear-air extinction plus fog, emitting like the lower atmosphere
+    k_ext = atm.extinction_per_m
+    tau = np.exp(-dist * np.float32(k_ext))
+    b_path = np.float32(float(physics.planck(atm.air_temp_k)) if atm.fog else b_atm)
+    sea = tau * sea + (1 - tau) * b_path
+    radiance = np.where(sea_geom & ~obj, sea, sky).astype(np.float32)
+    for o in floating:
+        draw_object(
+            elev, az, radiance, obj, cam.height_m, cam.dip_rad, cam.horizon_distance_m, o, b_atm, 1.0 / k_ext
+        )
+    mask = (sea_geom & ~obj).astype(np.uint8)
+
+    # sensor: optics, fog scattering blur, vignetting, gain, noise
+    if atm.fog:
+        far = (1 - tau) * sea_geom + (~sea_geom) * np.float32(1.0)
+        radiance = radiance + far * (sensor.blur(radiance, 2.0 + 4.0 / atm.fog_visibility_km) - radiance)
+    radiance = sensor.blur(radiance, math.hypot(sens.optics_blur_px, sens.defocus_px))
+    if sens.motion_blur_px > 0:
+        radiance = sensor.motion_blur(radiance, sens.motion_blur_px, sens.motion_blur_angle_deg)
+    b_air = float(physics.planck(atm.air_temp_k))
+    gain = sens.counts_per_k / physics.dplanck_dt(atm.air_temp_k)
+    vig = sensor.vignetting(height, width, sens.vignetting)
+    clean = np.float32(sens.offset_counts) + np.float32(gain) * (radiance * vig - np.float32(b_air))
+    noisy = sensor.add_noise(rng, clean, sens.noise_sigma_counts, sens.column_fpn, sens.row_fpn)
+    image = sensor.quantize(rng, noisy, sens.dead_pixel_rate)
+
+    meta = {
+        **params.to_meta(),
+        "n_objects": len(floating),
+        "horizon_distance_km": cam.horizon_distance_m / 1000,
+        "dip_deg": math.degrees(cam.dip_rad),
+    }
+    # ground truth: the upper boundary of the sea (the sea-sky horizon, or a near coast's waterline)
+    rows, kind = truth.horizon_truth(cam, sea_sky_rows, coast, front_waterline)
+    meta.update(kind)
+    meta.update(geometry.horizon_chord(rows, height))
+    meta.update(truth.horizon_contrast(clean, mask, obj, rows, sens.noise_sigma_counts))
+    meta["sea_fraction"] = float(mask.mean())
+    meta["coast_fraction"] = float(coast.mean())
+    meta["saturated_fraction"] = float((image >= sensor.MAX_COUNTS).mean())
+    return Scene(image=image, mask=mask, meta=meta, object_mask=obj.astype(np.uint8))

@@ -1,0 +1,74 @@
+"""Horizon ground truth of a rendered scene: the sea's upper boundary (the sea-sky horizon, or the
+waterline of a near coast that hides it), and the contrast and polarity of the scene at that line."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seaSky.render import geometry
+
+# a near coast's waterline is the horizon truth where the coast covers at least MIN_NEAR_COAST_COVER of
+# the columns with the waterline in frame, and these are at least MIN_WATERLINE_IN_FRAME of the width
+MIN_NEAR_COAST_COVER = 0.75
+MIN_WATERLINE_IN_FRAME = 0.25
+
+
+def near_coast_cover(coast: np.ndarray, waterline_rows: np.ndarray) -> float | None:
+    """Share of the columns with the waterline in frame where the coast stands right above it; None when
+    the waterline is in frame in under MIN_WATERLINE_IN_FRAME of the width."""
+    h, w = coast.shape
+    cols = np.flatnonzero((waterline_rows > 0) & (waterline_rows < h - 1))
+    if cols.size < MIN_WATERLINE_IN_FRAME * w:
+        return None
+    above = np.ceil(waterline_rows[cols]).astype(np.intp) - 1  # last pixel centre above the waterline
+    return float(coast[above, cols].mean())
+
+
+def horizon_truth(
+    cam: geometry.Camera, sea_sky_rows: np.ndarray, coast: np.ndarray, front_waterline: float | None
+) -> tuple[np.ndarray, dict]:
+    """The true upper boundary of the sea per column (sub-pixel rows) and its meta: ``horizon_kind``
+    (``sea_sky``: the horizon's ``sea_sky_rows``, or ``waterline`` where a near coast covers most of the
+    frame's width) and ``near_coast_cover`` (None without a near coast's waterline in frame)."""
+    rows = sea_sky_rows
+    meta: dict = {"horizon_kind": "sea_sky", "near_coast_cover": None}
+    if front_waterline is not None and front_waterline < -cam.dip_rad:
+        waterline = geometry.horizon_rows(cam, elevation_rad=front_waterline)
+        cover = near_coast_cover(coast, waterline)
+        meta["near_coast_cover"] = cover
+        if cover is not None and cover >= MIN_NEAR_COAST_COVER:
+            rows = waterline
+            meta["horizon_kind"] = "waterline"
+    return rows, meta
+
+
+def horizon_contrast(
+    clean: np.ndarray,
+    mask: np.ndarray,
+    obj: np.ndarray,
+    rows: np.ndarray,
+    sigma: float,
+    band: int = 5,
+    segments: int = 8,
+) -> dict:
+    """Mean |sea - not-sea| in a +-band px strip around the horizon (noise-free counts, in noise sigmas),
+    averaged over column segments; polarity from the signs of the segment differences."""
+    h, w = mask.shape
+    dist = np.arange(h, dtype=np.float32)[:, None] - rows[None, :].astype(np.float32)
+    sea_band = (dist > 0) & (dist <= band) & (mask == 1)
+    sky_band = (dist < 0) & (dist >= -band) & (mask == 0) & ~obj
+    diffs = []
+    for cols in np.array_split(np.arange(w), min(segments, w)):
+        a, b = sea_band[:, cols], sky_band[:, cols]
+        if a.sum() >= 3 and b.sum() >= 3:
+            diffs.append(float(clean[:, cols][a].mean() - clean[:, cols][b].mean()))
+    if not diffs:
+        return {"horizon_contrast_sigma": None, "horizon_diff_sigma": None, "polarity": "none"}
+    d = np.array(diffs) / sigma
+    pos = float((d > 0).mean())
+    polarity = "sea_warmer" if pos >= 0.8 else "sky_warmer" if pos <= 0.2 else "mixed"
+    return {
+        "horizon_contrast_sigma": float(np.abs(d).mean()),
+        "horizon_diff_sigma": float(d.mean()),
+        "polarity": polarity,
+    }
