@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 import cv2
+import pytest
 import torch
 
-from conftest import write_scene
-from seaSky.evaluate import _image_scores
-from seaSky.model.module import segmentation_metrics
+from conftest import TINY, make_cfg, write_scene
+from seaSky.callbacks import PerImageScores
 from seaSky.render.dataset import write_dataset
+from seaSky.train import train
 
 
 def _evaluate(checkpoint: Path, root: Path, run_dir: Path) -> subprocess.CompletedProcess:
@@ -53,17 +54,33 @@ def test_evaluate_reports_horizon_errors_from_meta(tmp_path: Path, tiny_checkpoi
 
 
 def test_per_image_scores_of_sea_free_images() -> None:
-    metrics = segmentation_metrics()
+    scores = PerImageScores()._scores
     empty = torch.zeros(1, 4, 5, dtype=torch.long)
-    assert _image_scores(metrics, empty, empty)["dice"] == 1.0  # all sky, predicted all sky
-    assert _image_scores(metrics, empty, empty)["iou"] == 1.0
+    assert scores(empty, empty)["dice"] == 1.0  # all sky, predicted all sky
+    assert scores(empty, empty)["iou"] == 1.0
     some = empty.clone()
     some[0, 3] = 1
-    missed = _image_scores(metrics, empty, some)
+    missed = scores(empty, some)
     assert missed["dice"] == 0.0 and missed["wrong_px"] == 5 and missed["acc"] == 0.75
     half = some.clone()
     half[0, 3, :2] = 0
-    assert _image_scores(metrics, half, some)["dice"] == 2 * 3 / (3 + 5)
+    assert scores(half, some)["dice"] == 2 * 3 / (3 + 5)
+
+
+def test_evaluate_gives_the_test_metrics_of_training(tmp_path: Path, data_dir: Path) -> None:
+    # one evaluation path: the test of seaSky.train and seaSky.evaluate (its defaults, another batch size)
+    # on the same checkpoint and split agree to the last digit, horizon errors included
+    overrides = [*TINY, "trainer.max_epochs=2", "model.optimizer.lr=0.01"]
+    trained = train(make_cfg(tmp_path / "train", data_dir, overrides))
+    cache = sorted((data_dir / "synthetic").glob("40x32_16bit_n48_*"))[-1]
+    done = _evaluate(trained["ckpt_best"], cache, tmp_path / "eval")
+    assert done.returncode == 0, done.stderr[-2000:]
+    evaluated = json.loads((tmp_path / "eval" / "results.json").read_text())
+    assert 0.0 < trained["test/dice"] < 1.0  # neither all sea nor all sky: a real comparison
+    for key in ("test/dice", "test/acc", "test/iou"):
+        assert evaluated[key] == trained[key], key
+    for key in ("test/horizon_dy_median_px", "test/horizon_within_2px"):  # Lightning logs float32
+        assert evaluated[key] == pytest.approx(trained[key], rel=1e-6), key
 
 
 def test_evaluate_asks_for_a_checkpoint_not_an_onnx_file(tmp_path: Path) -> None:

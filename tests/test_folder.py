@@ -10,7 +10,8 @@ import pytest
 
 from conftest import write_scene
 from seaSky.data.datamodule import IRSegDataModule
-from seaSky.data.folder import find_splits, normalize_image, read_image, read_mask
+from seaSky.data.folder import find_splits, read_image, read_mask
+from seaSky.data.preprocess import normalize_image
 from seaSky.errors import DataError
 
 

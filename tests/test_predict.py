@@ -95,3 +95,17 @@ def test_the_pretrained_model_is_shipped_and_is_the_default(tmp_path: Path) -> N
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert cv2.imread(str(out / "masks" / "c_tif8.png"), cv2.IMREAD_UNCHANGED).shape == (96, 120)
+
+
+@pytest.mark.parametrize("size", [(45, 70), (20, 25), (32, 40)])  # shrink, enlarge, as is
+def test_prediction_preprocesses_frames_as_training_does(tmp_path: Path, size: tuple[int, int]) -> None:
+    from seaSky.data.folder import Sample, load_split, read_image
+    from seaSky.model.module import SeaSkyModule
+
+    write_scene(tmp_path / "images", tmp_path / "masks", "f", size=size, bits=16, seed=5)
+    normalize = {"mode": "percentile", "low": 2.0, "high": 98.0}
+    sample = Sample("f", tmp_path / "images" / "f.png", tmp_path / "masks" / "f.png")
+    images, _, sizes, problems = load_split([sample], (32, 40), normalize)
+    assert not problems and tuple(sizes[0]) == size
+    predictor = Predictor(SeaSkyModule(depth=2, base_channels=4), (32, 40), normalize)
+    assert np.array_equal(predictor.preprocess(read_image(sample.image_path)), images[0])

@@ -13,6 +13,7 @@ from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.trainer.states import TrainerFn
 
 from seaSky.io import write_csv
+from seaSky.model.module import segmentation_metrics
 from seaSky.viz import plot_curves, plot_predictions
 
 HISTORY_KEYS = (
@@ -166,6 +167,53 @@ class PredictionGallery(Callback):
 
     def on_test_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._render(trainer, pl_module)
+
+
+class PerImageScores(Callback):
+    """Per-image rows of a test run (``seaSky.evaluate``'s per_image.csv) from the test step's outputs:
+    wrong pixels, Dice, accuracy and IoU (the same torchmetrics as the epoch's), sea shares, and the
+    horizon error where the data has horizon truth. An image without sea predicted without sea has Dice
+    and IoU 1 (torchmetrics gives 0 for 0/0)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self.horizon_errors: list[dict] = []
+        self._metrics = segmentation_metrics()
+
+    def on_test_batch_end(
+        self,
+        trainer: Trainer,
+        pl_module: LightningModule,
+        outputs: dict,
+        batch: dict,
+        batch_idx: int,
+        dataloader_idx: int = 0,
+    ) -> None:
+        preds, truths = outputs["preds"].cpu(), batch["mask"].long().cpu()
+        for i, stem in enumerate(batch["stem"]):
+            row = {"stem": stem, **self._scores(preds[i], truths[i])}
+            error = outputs["horizon_errors"].get(i)
+            if error is not None:  # truth from ROOT/meta.csv, in the frame's own pixels
+                self.horizon_errors.append(error)
+                row.update(
+                    horizon_status=error["status"],
+                    horizon_dy_px=error["dy_px"],
+                    horizon_dangle_deg=error["dangle_deg"],
+                )
+            self.rows.append(row)
+
+    def _scores(self, pred: torch.Tensor, truth: torch.Tensor) -> dict:
+        self._metrics.reset()
+        self._metrics.update(pred[None], truth[None])
+        scores = {key: float(value) for key, value in self._metrics.compute().items()}
+        if not truth.any() and not pred.any():
+            scores.update(dice=1.0, iou=1.0)
+        return {
+            "wrong_px": int((pred != truth).sum()),
+            **scores,
+            "sea_true": float(truth.float().mean()),
+            "sea_pred": float(pred.float().mean()),
+        }
 
 
 def epoch_of(trainer: Trainer) -> int:

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import torch
 
-from seaSky.data.folder import normalize_image
+from seaSky.data.preprocess import preprocess_image
 from seaSky.errors import CheckpointError, one_line
 from seaSky.horizon import HorizonLine, fit_horizon
 from seaSky.model.checkpoint import load_trained
@@ -37,7 +37,7 @@ class Predictor:
     Args:
         module: the trained module (eval mode is set here).
         image_size: (height, width) the network expects.
-        normalize: keyword arguments of :func:`seaSky.data.folder.normalize_image`.
+        normalize: keyword arguments of :func:`seaSky.data.preprocess.normalize_image`.
         device: torch device for the network.
     """
 
@@ -67,13 +67,9 @@ class Predictor:
         return cls(module, data.get("image_size", (128, 160)), data.get("normalize"), device)
 
     def preprocess(self, image: np.ndarray) -> np.ndarray:
-        """Raw frame (any size and bit depth) -> normalised float32 (H, W) at the network's size."""
-        height, width = self.image_size
-        normalised = normalize_image(image, **self.normalize)
-        shrink = width < image.shape[1] or height < image.shape[0]
-        return cv2.resize(
-            normalised, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-        )
+        """Raw frame (any size and bit depth) -> normalised float32 (H, W) at the network's size, by the
+        rule of training (:func:`seaSky.data.preprocess.preprocess_image`)."""
+        return preprocess_image(image, self.image_size, self.normalize)
 
     @torch.no_grad()
     def network_probabilities(self, batch: np.ndarray) -> np.ndarray:

@@ -20,7 +20,8 @@ import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from seaSky.data.folder import IMAGE_SUFFIXES, normalize_image, read_image
+from seaSky.data.folder import IMAGE_SUFFIXES, read_image
+from seaSky.data.preprocess import normalize_image
 from seaSky.errors import DataError, exit_on_error
 from seaSky.inference import Prediction, Predictor, load_predictor
 from seaSky.io import atomic_write, write_csv

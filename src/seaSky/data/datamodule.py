@@ -34,7 +34,7 @@ class IRSegDataModule(LightningDataModule):
         num_workers: DataLoader worker processes (0 = load in the main process).
         split_fractions: (train, val, test) fractions when ``root/splits`` does not exist.
         split_seed: seed of that random split.
-        normalize: keyword arguments of :func:`seaSky.data.folder.normalize_image`.
+        normalize: keyword arguments of :func:`seaSky.data.preprocess.normalize_image`.
         augment: albumentations pipeline for training (None = no augmentation).
     """
 

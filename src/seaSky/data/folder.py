@@ -14,13 +14,14 @@ Every problem found is collected, so one run lists them all, each naming its fil
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from seaSky.data.preprocess import preprocess_image, resize_mask
 from seaSky.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
@@ -74,24 +75,6 @@ def _to_single_channel(data: np.ndarray, path: Path, what: str) -> np.ndarray:
             return np.ascontiguousarray(colour[..., 0])
         raise DataError(f"{path}: {what} has colour channels that differ; a greyscale {what} is expected")
     raise DataError(f"{path}: {what} has unsupported shape {data.shape}")
-
-
-def normalize_image(
-    image: np.ndarray, mode: str = "percentile", low: float = 1.0, high: float = 99.0
-) -> np.ndarray:
-    """Scale one raw image to float32 in [0, 1].
-
-    ``percentile``: robust stretch between the ``low`` and ``high`` percentiles, clipped (the default;
-    works alike for 8-bit AGC frames and 14-bit radiometric counts). ``minmax``: full range.
-    """
-    if mode == "percentile":
-        lo, hi = np.percentile(image, [low, high])
-    elif mode == "minmax":
-        lo, hi = float(image.min()), float(image.max())
-    else:
-        raise ValueError(f"normalize mode must be 'percentile' or 'minmax', got {mode!r}")
-    scale = max(float(hi - lo), 1e-6)
-    return np.clip((image - lo) / scale, 0.0, 1.0).astype(np.float32)
 
 
 def _files_by_stem(folder: Path, what: str, problems: list[str]) -> dict[str, Path]:
@@ -202,15 +185,15 @@ def find_splits(
 
 
 def load_split(
-    samples: Sequence[Sample], size: tuple[int, int], normalize: dict | None = None
+    samples: Sequence[Sample], size: tuple[int, int], normalize: Mapping | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Decode, validate, normalise and resize a split into memory.
+    """Decode, validate and pre-process (:func:`seaSky.data.preprocess.preprocess_image`) a split into
+    memory.
 
     Returns images (N, H, W) float32 in [0, 1], masks (N, H, W) uint8 in {0, 1}, the frames' own sizes
     (N, 2) as (height, width), and problems (one line each, naming the file). ``size`` is (height,
     width). Samples without a mask are skipped (their problem is reported by :func:`find_splits`).
     """
-    normalize = dict(normalize or {})
     images, masks, sizes, problems = [], [], [], []
     for sample in samples:
         try:
@@ -228,26 +211,11 @@ def load_split(
             )
             continue
         sizes.append(image.shape)
-        image = normalize_image(image, **normalize)
-        if image.shape != tuple(size):
-            image, mask = resize_pair(image, mask, size)
-        images.append(image)
-        masks.append(mask)
+        images.append(preprocess_image(image, size, normalize))
+        masks.append(resize_mask(mask, size))
     if problems or not images:
         return np.empty(0), np.empty(0), np.empty((0, 2), int), problems
     return np.stack(images), np.stack(masks), np.array(sizes, dtype=np.int64), problems
-
-
-def resize_pair(image: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Resize an image and its mask to ``size`` = (height, width), the mask by area vote (>= 0.5)."""
-    height, width = size
-    shrink = width < image.shape[1] or height < image.shape[0]
-    image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    # Area-average the mask and threshold at 0.5: the boundary keeps sub-pixel placement, unlike nearest.
-    mask = cv2.resize(
-        mask.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    )
-    return image, (mask >= 0.5).astype(np.uint8)
 
 
 def raise_problems(root: Path | str, problems: list[str]) -> None:

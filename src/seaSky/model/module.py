@@ -120,39 +120,31 @@ class SeaSkyModule(LightningModule):
         """0/1 sea mask (N, 1, H, W) as uint8."""
         return (torch.sigmoid(self(image)) > self.threshold).to(torch.uint8)
 
-    def _step(self, batch: dict, stage: str) -> torch.Tensor:
+    def _step(self, batch: dict, stage: str) -> dict:
+        """The one step of training, validation, test and ``seaSky.evaluate``: loss, predictions, the
+        stage's metrics and (not in training) horizon errors. Returns ``loss``, ``probs`` and ``preds``
+        (N, 1, H, W), and ``horizon_errors`` ({index in the batch: error}) outside training."""
         image, mask = batch["image"], batch["mask"]
         logits = self(image)
         loss = self.criterion(logits, mask.float())
         probs = torch.sigmoid(logits.detach())
         preds = (probs > self.threshold).long()
+        out = {"loss": loss, "probs": probs, "preds": preds}
         if stage != "train":
-            self._collect_horizon_errors(probs, batch, stage)
+            out["horizon_errors"] = batch_horizon_errors(probs, batch, self.threshold)
+            self.horizon_errors[stage].extend(out["horizon_errors"].values())
         metrics, mean_loss = self.metrics[f"{stage}_"], self.losses[f"{stage}_"]
         metrics.update(preds, mask.long())
         mean_loss.update(loss.detach(), weight=image.shape[0])
         self.log(f"{stage}/loss", mean_loss, on_step=False, on_epoch=True, prog_bar=True)
         self.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=stage != "train")
-        return loss
+        return out
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
+        return self._step(batch, "train")["loss"]
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         self._step(batch, "val")
-
-    def _collect_horizon_errors(self, probs: torch.Tensor, batch: dict, stage: str) -> None:
-        """Fit the horizon on each predicted probability map, in the frame's own pixels, and compare it
-        with the truth, for the samples that have horizon truth (e.g. synthetic meta.csv)."""
-        known = batch.get("horizon_known")
-        if known is None or not bool(known.any()):
-            return
-        for i in torch.nonzero(known).flatten().tolist():
-            prob = probs[i, 0].float().cpu().numpy()
-            error = probability_map_error(
-                prob, batch["size"][i].tolist(), batch["horizon"][i].tolist(), self.threshold
-            )
-            self.horizon_errors[stage].append(error)
 
     def _log_horizon_errors(self, stage: str) -> None:
         """Median/mean |dy| (px of the original frame), |d angle| and share within 2 px, per epoch."""
@@ -175,8 +167,9 @@ class SeaSkyModule(LightningModule):
         self.val_dice_best.update(dice)
         self.log("val/dice_best", self.val_dice_best.compute(), prog_bar=True)
 
-    def test_step(self, batch: dict, batch_idx: int) -> None:
-        self._step(batch, "test")
+    def test_step(self, batch: dict, batch_idx: int) -> dict:
+        """The test step; its outputs reach callbacks' ``on_test_batch_end`` (evaluate's per-image rows)."""
+        return self._step(batch, "test")
 
     def configure_optimizers(self) -> dict:
         if self.optimizer_factory is None:
@@ -187,3 +180,21 @@ class SeaSkyModule(LightningModule):
             return {"optimizer": optimizer}
         scheduler = self.scheduler_factory(optimizer=optimizer)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def batch_horizon_errors(probs: torch.Tensor, batch: dict, threshold: float) -> dict[int, dict]:
+    """Horizon errors of the samples of a batch that have horizon truth (e.g. a synthetic meta.csv), by
+    index in the batch: the horizon is fitted on each predicted probability map and compared with the
+    truth in the frame's own pixels (:func:`seaSky.horizon.probability_map_error`)."""
+    known = batch.get("horizon_known")
+    if known is None or not bool(known.any()):
+        return {}
+    return {
+        i: probability_map_error(
+            probs[i, 0].float().cpu().numpy(),
+            batch["size"][i].tolist(),
+            batch["horizon"][i].tolist(),
+            threshold,
+        )
+        for i in torch.nonzero(known).flatten().tolist()
+    }

@@ -1,0 +1,62 @@
+"""The one pre-processing rule from a raw IR frame to the network's input, shared by training and
+evaluation (:func:`seaSky.data.folder.load_split`) and prediction (:class:`seaSky.inference.Predictor`):
+a per-image intensity stretch to [0, 1], then a resize to the network's (height, width)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import cv2
+import numpy as np
+
+
+def normalize_image(
+    image: np.ndarray, mode: str = "percentile", low: float = 1.0, high: float = 99.0
+) -> np.ndarray:
+    """Scale one raw image to float32 in [0, 1].
+
+    ``percentile``: robust stretch between the ``low`` and ``high`` percentiles, clipped (the default;
+    works alike for 8-bit AGC frames and 14-bit radiometric counts). ``minmax``: full range.
+    """
+    if mode == "percentile":
+        lo, hi = np.percentile(image, [low, high])
+    elif mode == "minmax":
+        lo, hi = float(image.min()), float(image.max())
+    else:
+        raise ValueError(f"normalize mode must be 'percentile' or 'minmax', got {mode!r}")
+    scale = max(float(hi - lo), 1e-6)
+    return np.clip((image - lo) / scale, 0.0, 1.0).astype(np.float32)
+
+
+def _interpolation(shape: tuple[int, ...], size: Sequence[int]) -> int:
+    """Area averaging when shrinking (no aliasing), bilinear when enlarging."""
+    height, width = size
+    return cv2.INTER_AREA if width < shape[1] or height < shape[0] else cv2.INTER_LINEAR
+
+
+def resize_image(image: np.ndarray, size: Sequence[int]) -> np.ndarray:
+    """Resize a float image to ``size`` = (height, width); unchanged when it already has that size."""
+    height, width = size
+    if image.shape[:2] == (height, width):
+        return image
+    return cv2.resize(image, (width, height), interpolation=_interpolation(image.shape, size))
+
+
+def resize_mask(mask: np.ndarray, size: Sequence[int]) -> np.ndarray:
+    """Resize a 0/1 mask to ``size`` = (height, width) by an area vote (>= 0.5): the boundary keeps its
+    sub-pixel place, unlike nearest-neighbour resizing."""
+    height, width = size
+    if mask.shape[:2] == (height, width):
+        return mask
+    area = cv2.resize(
+        mask.astype(np.float32), (width, height), interpolation=_interpolation(mask.shape, size)
+    )
+    return (area >= 0.5).astype(np.uint8)
+
+
+def preprocess_image(image: np.ndarray, size: Sequence[int], normalize: Mapping | None = None) -> np.ndarray:
+    """Raw frame (any size and bit depth) -> normalised float32 (height, width) network input.
+
+    ``normalize``: keyword arguments of :func:`normalize_image` (as stored in a checkpoint).
+    """
+    return resize_image(normalize_image(image, **dict(normalize or {})), size)
