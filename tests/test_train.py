@@ -181,3 +181,26 @@ def test_training_clock_leaves_out_validation(monkeypatch: pytest.MonkeyPatch) -
     clock.on_train_epoch_end(None, None)
     assert clock.images == 4 * 8 and clock.seconds == pytest.approx(2.0 + 1.0)
     assert clock.images_per_s == pytest.approx(32 / 3.0)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("model.loss=foo", "model.loss must be one of ('bce', 'dice', 'bce_dice'), got 'foo'"),
+        ("model.arch=vit", "model.arch must be one of ('unet', 'smp_unet'), got 'vit'"),
+        ("data.image_size=[4,4]", "data.image_size must be [height, width] of at least 8, got [4, 4]"),
+        ("preset.fog_prob=2", "scene knob 'fog_prob' is a probability, got 2"),
+    ],
+)
+def test_bad_config_values_are_one_line_errors(
+    tmp_path: Path, override: str, message: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from seaSky.train import main
+
+    cfg = make_cfg(tmp_path, tmp_path, [*TINY, override])
+    with pytest.raises(SystemExit) as exit_info:
+        main(cfg)  # the Hydra entry point, given a composed config, runs the job in this process
+    assert exit_info.value.code == 2
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == [message]
+    assert not (tmp_path / "synthetic").exists()  # failed before rendering any data

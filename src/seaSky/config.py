@@ -1,11 +1,16 @@
-"""Config helpers shared by the Hydra entry points: custom resolvers, resolved job configs."""
+"""Config helpers shared by the Hydra entry points: custom resolvers, resolved job configs, instantiation."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import hydra
 import torch
+from hydra.errors import InstantiationException
 from omegaconf import DictConfig, OmegaConf
+
+from seaSky.errors import SeaSkyError
 
 
 def fast_precision(accelerator: str = "auto") -> str:
@@ -46,3 +51,14 @@ def resolved_config(cfg: DictConfig) -> dict:
     """The job's config as a plain dict with interpolations resolved (without the ``hydra`` node)."""
     job = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
     return OmegaConf.to_container(job, resolve=True, throw_on_missing=True)
+
+
+def instantiate(node: Any, **kwargs: Any) -> Any:
+    """``hydra.utils.instantiate``, but a SeaSkyError raised by the target (a bad value of ``data.*`` or
+    ``model.*``) comes out as itself, so entry points report it in one line, not wrapped by Hydra."""
+    try:
+        return hydra.utils.instantiate(node, **kwargs)
+    except InstantiationException as err:
+        if isinstance(err.__cause__, SeaSkyError):
+            raise err.__cause__ from None
+        raise

@@ -19,7 +19,7 @@ class SeaSkyError(Exception):
     """A problem the user can fix; the message names the file or key and what is wrong."""
 
 
-class DataError(SeaSkyError):
+class DataError(SeaSkyError, ValueError):
     """A data set, image or mask problem; the message names the file(s)."""
 
 
@@ -31,8 +31,8 @@ class ExportError(SeaSkyError):
     """An export that cannot be done (bad format, an export that lost a dynamic dimension)."""
 
 
-class ConfigError(SeaSkyError):
-    """A config value of the wrong type or out of range."""
+class ConfigError(SeaSkyError, ValueError):
+    """A config value of the wrong type or out of range; the message names the key."""
 
 
 def one_line(err: BaseException) -> str:

@@ -21,7 +21,7 @@ import torch
 from omegaconf import DictConfig, open_dict
 
 from seaSky.callbacks import PerImageScores
-from seaSky.config import register_resolvers
+from seaSky.config import instantiate, register_resolvers
 from seaSky.errors import CheckpointError, exit_on_error
 from seaSky.horizon import summarize_errors
 from seaSky.io import write_csv, write_json
@@ -96,7 +96,7 @@ def main(cfg: DictConfig) -> dict:
             if trained_on.get("normalize"):
                 cfg.data.normalize = dict(trained_on["normalize"])
             cfg.data.batch_size = cfg.batch_size
-        datamodule = hydra.utils.instantiate(cfg.data, augment=None)
+        datamodule = instantiate(cfg.data, augment=None)
         out_dir = Path(cfg.paths.output_dir)
         results = evaluate(module, datamodule, out_dir, cfg.n_worst, cfg.device, cfg.precision)
     log.info("Results: %s", {k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()})

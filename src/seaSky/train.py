@@ -20,7 +20,7 @@ from omegaconf import DictConfig
 
 from seaSky.callbacks import EpochHistory, TrainingClock
 from seaSky.checkpoint_io import AtomicCheckpointIO
-from seaSky.config import register_resolvers, resolved_config
+from seaSky.config import instantiate, register_resolvers, resolved_config
 from seaSky.errors import exit_on_error
 from seaSky.io import write_json
 from seaSky.paths import CONFIG_DIR
@@ -33,7 +33,7 @@ def instantiate_group(group: DictConfig | None) -> list:
     """Instantiate every ``_target_`` entry of a config group (callbacks, loggers); None -> []."""
     if not group:
         return []
-    return [hydra.utils.instantiate(node) for node in group.values() if node and "_target_" in node]
+    return [instantiate(node) for node in group.values() if node and "_target_" in node]
 
 
 def train(cfg: DictConfig) -> dict:
@@ -43,13 +43,13 @@ def train(cfg: DictConfig) -> dict:
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
 
-    datamodule: L.LightningDataModule = hydra.utils.instantiate(cfg.data)
-    model: L.LightningModule = hydra.utils.instantiate(cfg.model)
+    datamodule: L.LightningDataModule = instantiate(cfg.data)
+    model: L.LightningModule = instantiate(cfg.model)
     clock = TrainingClock()
     callbacks = [clock, *instantiate_group(cfg.get("callbacks"))]  # first: pauses before the others' hooks
     loggers = instantiate_group(cfg.get("logger"))
     history = next((cb for cb in callbacks if isinstance(cb, EpochHistory)), None)
-    trainer: L.Trainer = hydra.utils.instantiate(
+    trainer: L.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()]
     )
     params = model.num_parameters

@@ -18,6 +18,7 @@ from seaSky.data.folder import (
     raise_problems,
     read_horizon_truth,
 )
+from seaSky.errors import ConfigError
 from seaSky.render.dataset import cached_set_name, write_dataset
 from seaSky.render.knobs import SceneConfig
 
@@ -54,7 +55,7 @@ class IRSegDataModule(LightningDataModule):
         # stored in checkpoints: inference rebuilds the same preprocessing from a checkpoint alone
         self.save_hyperparameters(ignore=["augment"])
         if len(image_size) != 2 or min(image_size) < 8:
-            raise ValueError(f"data.image_size must be [height, width] of at least 8, got {image_size}")
+            raise ConfigError(f"data.image_size must be [height, width] of at least 8, got {image_size}")
         self.root = Path(root)
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.batch_size = batch_size

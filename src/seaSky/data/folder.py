@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from seaSky.data.preprocess import preprocess_image, resize_mask
-from seaSky.errors import DataError
+from seaSky.errors import ConfigError, DataError
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
 SPLITS = ("train", "val", "test")
@@ -128,7 +128,7 @@ def _read_split_file(
 def random_split(samples: Sequence[Sample], fractions: Sequence[float], seed: int) -> dict[str, list[Sample]]:
     """Seeded random split of samples by (train, val, test) fractions."""
     if len(fractions) != 3 or any(f < 0 for f in fractions) or sum(fractions) <= 0:
-        raise ValueError(f"split fractions must be 3 non-negative numbers, got {list(fractions)}")
+        raise ConfigError(f"split fractions must be 3 non-negative numbers, got {list(fractions)}")
     order = np.random.default_rng(seed).permutation(len(samples))
     total = float(sum(fractions))
     n_val = round(len(samples) * fractions[1] / total)

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 import cv2
 import numpy as np
 
+from seaSky.errors import ConfigError
+
 
 def normalize_image(
     image: np.ndarray, mode: str = "percentile", low: float = 1.0, high: float = 99.0
@@ -23,7 +25,7 @@ def normalize_image(
     elif mode == "minmax":
         lo, hi = float(image.min()), float(image.max())
     else:
-        raise ValueError(f"normalize mode must be 'percentile' or 'minmax', got {mode!r}")
+        raise ConfigError(f"normalize mode must be 'percentile' or 'minmax', got {mode!r}")
     scale = max(float(hi - lo), 1e-6)
     return np.clip((image - lo) / scale, 0.0, 1.0).astype(np.float32)
 

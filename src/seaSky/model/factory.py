@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from seaSky.errors import ConfigError
 from seaSky.model.unet import UNet
 
 ARCHITECTURES = ("unet", "smp_unet")
@@ -31,7 +32,7 @@ def build_net(
         import segmentation_models_pytorch as smp
 
         if not 3 <= depth <= 5:
-            raise ValueError(f"smp_unet supports depth 3..5, got {depth}")
+            raise ConfigError(f"smp_unet supports depth 3..5, got {depth}")
         return smp.Unet(
             encoder_name=encoder,
             encoder_weights=None,
@@ -40,4 +41,4 @@ def build_net(
             in_channels=in_channels,
             classes=1,
         )
-    raise ValueError(f"model.arch must be one of {ARCHITECTURES}, got {arch!r}")
+    raise ConfigError(f"model.arch must be one of {ARCHITECTURES}, got {arch!r}")

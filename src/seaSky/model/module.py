@@ -14,6 +14,7 @@ from torchmetrics import MaxMetric, MeanMetric, MetricCollection
 from torchmetrics.classification import BinaryAccuracy, BinaryJaccardIndex
 from torchmetrics.segmentation import DiceScore
 
+from seaSky.errors import ConfigError
 from seaSky.horizon import probability_map_error, summarize_errors
 from seaSky.model.factory import build_net
 from seaSky.model.unet import count_parameters
@@ -36,7 +37,7 @@ class SeaSkyLoss(nn.Module):
     def __init__(self, name: str = "bce_dice") -> None:
         super().__init__()
         if name not in LOSSES:
-            raise ValueError(f"model.loss must be one of {LOSSES}, got {name!r}")
+            raise ConfigError(f"model.loss must be one of {LOSSES}, got {name!r}")
         self.bce = nn.BCEWithLogitsLoss() if "bce" in name else None
         self.dice = smp.losses.DiceLoss(mode="binary", from_logits=True) if "dice" in name else None
 

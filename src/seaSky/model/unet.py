@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seaSky.errors import ConfigError
+
 UpMode = Literal["transpose", "bilinear"]
 
 
@@ -66,7 +68,7 @@ class Up(nn.Module):
             self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
             up_channels = in_channels
         else:
-            raise ValueError(f"up must be 'transpose' or 'bilinear', got {mode!r}")
+            raise ConfigError(f"up must be 'transpose' or 'bilinear', got {mode!r}")
         self.conv = DoubleConv(up_channels + skip_channels, out_channels, dropout)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
@@ -117,9 +119,9 @@ class UNet(nn.Module):
     ) -> None:
         super().__init__()
         if not 1 <= depth <= 6:
-            raise ValueError(f"depth must be in 1..6, got {depth}")
+            raise ConfigError(f"depth must be in 1..6, got {depth}")
         if base_channels < 1:
-            raise ValueError(f"base_channels must be >= 1, got {base_channels}")
+            raise ConfigError(f"base_channels must be >= 1, got {base_channels}")
         self.depth = depth
         widths = [base_channels * 2**level for level in range(depth + 1)]
         deep = {depth - 1, depth}  # dropout only where the receptive field is large
