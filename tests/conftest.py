@@ -3,6 +3,8 @@ with tiny overrides, a session-wide synthetic-scene cache and a tiny trained che
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -40,6 +42,19 @@ def make_cfg(output_dir: Path, data_dir: Path, overrides: list[str]) -> DictConf
         cfg.paths.output_dir = str(output_dir)
         cfg.paths.data_dir = str(data_dir)
     return cfg
+
+
+def run_cli(
+    module: str, *args: str, cwd: Path | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess:
+    """``python -m seaSky.<module> ARGS...`` in a subprocess, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", f"seaSky.{module}", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def write_scene(images: Path, masks: Path, stem: str, size=(32, 40), seed=0, bits=8, suffix=".png") -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import write_scene
+from conftest import run_cli, write_scene
 from seaSky.errors import CheckpointError
 from seaSky.inference import Predictor
 
@@ -36,11 +36,9 @@ def _mixed_folder(root: Path) -> Path:
 def test_predict_cli_on_mixed_folder(tmp_path: Path, checkpoint: Path) -> None:
     frames = _mixed_folder(tmp_path / "frames")
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "seaSky.predict", f"ckpt_path={checkpoint}", f"input={frames}",
-         f"output_dir={out}", "batch_size=2"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = run_cli(
+        "predict", f"ckpt_path={checkpoint}", f"input={frames}", f"output_dir={out}", "batch_size=2"
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "e_corrupt.png: cannot be read as an image" in done.stdout + done.stderr
     sizes = {"a_png8": (48, 64), "b_png16": (67, 71), "c_tif8": (96, 120), "d_tif16": (40, 40)}

@@ -11,7 +11,6 @@ naming it, and the others are still written. Every output file is written atomic
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import cv2
@@ -20,9 +19,9 @@ import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from seaSky.data.folder import IMAGE_SUFFIXES, read_image
 from seaSky.data.preprocess import normalize_image
-from seaSky.errors import DataError, exit_on_error
+from seaSky.errors import exit_on_error
+from seaSky.frames import list_inputs, read_batches
 from seaSky.inference import Prediction, Predictor, load_predictor
 from seaSky.io import atomic_write, write_csv
 from seaSky.paths import CONFIG_DIR
@@ -32,37 +31,11 @@ log = logging.getLogger(__name__)
 HORIZON_COLUMNS = ("stem", "y_left", "y_right", "angle_deg", "confidence")
 
 
-def list_inputs(path: str | Path) -> list[Path]:
-    """The frames to predict: one image file, or the image files of a folder (sorted, not recursive)."""
-    path = Path(path)
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    raise DataError(f"{path}: input is neither an image file nor a folder")
-
-
 def _write_png(path: Path, picture: np.ndarray) -> None:
     ok, encoded = cv2.imencode(".png", picture)
     if not ok:
         raise OSError(f"{path}: PNG encoding failed")
     atomic_write(path, lambda tmp: tmp.write_bytes(encoded.tobytes()))
-
-
-def _batches(paths: Sequence[Path], size: int) -> Iterator[list[tuple[Path, np.ndarray]]]:
-    """Readable frames in batches; unreadable ones are skipped with a warning naming the file."""
-    batch: list[tuple[Path, np.ndarray]] = []
-    for path in paths:
-        try:
-            batch.append((path, read_image(path)))
-        except DataError as err:
-            log.warning("skipped: %s", err)
-            continue
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def horizon_row(stem: str, result: Prediction) -> dict:
@@ -87,7 +60,7 @@ def predict_folder(
     out = Path(output_dir)
     rows: list[dict] = []
     with tqdm(total=len(paths), desc="predict", unit="img") as bar:
-        for batch in _batches(paths, batch_size):
+        for batch in read_batches(paths, batch_size):
             results = predictor.predict([image for _, image in batch])
             for (path, image), result in zip(batch, results, strict=True):
                 _write_png(out / "masks" / f"{path.stem}.png", result.mask * 255)
