@@ -16,9 +16,10 @@ import pytest
 
 from seaSky.errors import ConfigError
 from seaSky.render import coast, geometry
+from seaSky.render.camera import camera_output
 from seaSky.render.dataset import read_meta, write_dataset
 from seaSky.render.knobs import SceneConfig, load_preset
-from seaSky.render.params import CoastParams, sample_scene_params
+from seaSky.render.params import CameraPipelineParams, CoastParams, sample_scene_params
 from seaSky.render.pipeline import render_scene
 from seaSky.render.sensor import to_8bit
 from seaSky.render.stats import compute_stats
@@ -306,6 +307,8 @@ def test_stats_of_a_rendered_set(tmp_path: Path) -> None:
     kinds = [r["horizon_kind"] for r in with_horizon]
     assert stats["share_waterline_horizon"] == kinds.count("waterline") / len(with_horizon)
     assert sum(stats["share_polarity"].values()) == pytest.approx(1.0)
+    black_hot = [r["black_hot"] == "True" for r in rows]
+    assert stats["camera_pipeline"]["share_black_hot"] == np.mean(black_hot)
     assert json.loads((root / "stats.json").read_text()) == stats
 
 
@@ -368,9 +371,9 @@ def test_default_knobs_have_one_source() -> None:
 
 def test_scene_parameters_are_typed_by_stage() -> None:
     rng = np.random.default_rng(0)
-    params = sample_scene_params(rng, DEFAULT, W, H)
+    params = sample_scene_params(rng, DEFAULT, W, H, np.random.default_rng([0, 1]))
     stages = [f.name for f in fields(params)]
-    assert stages == ["camera", "atmosphere", "sea", "coast", "floating", "sensor"]
+    assert stages == ["camera", "atmosphere", "sea", "coast", "floating", "sensor", "pipeline"]
     meta = render_scene(0, W, H).meta
     flat = params.to_meta()
     assert len(flat) == sum(len(fields(getattr(params, s))) for s in stages)  # no name in two stages
@@ -379,3 +382,42 @@ def test_scene_parameters_are_typed_by_stage() -> None:
         params.sea.wind_speed  # noqa: B018  a typo fails at once
     with pytest.raises(FrozenInstanceError):
         params.sea.wind_ms = 3.0  # type: ignore[misc]
+
+
+def _pipeline(**changes) -> CameraPipelineParams:
+    base = {
+        "agc": "linear", "agc_plateau": 4.0, "agc_linear_share": 0.0, "agc_tail_pct": 1.0, "dde_gain": 0.0,
+        "dde_sigma_px": 4.0, "gamma": 1.0, "black_hot": False, "jpeg_quality": 0,
+    }  # fmt: skip
+    return CameraPipelineParams(**{**base, **changes})
+
+
+def test_camera_pipelines_change_the_frame_not_the_counts_mask_or_truth() -> None:
+    plain = replace(DEFAULT, agc_plateau_prob=0.0, dde_prob=0.0, jpeg_prob=0.0, black_hot_prob=0.0)
+    busy = replace(DEFAULT, agc_plateau_prob=1.0, dde_prob=1.0, jpeg_prob=1.0, black_hot_prob=1.0)
+    for seed in range(4):
+        a, b = render_scene(seed, W, H, plain), render_scene(seed, W, H, busy)
+        assert a.image.tobytes() == b.image.tobytes() and a.mask.tobytes() == b.mask.tobytes()
+        assert (a.meta["y_left"], a.meta["y_right"]) == (b.meta["y_left"], b.meta["y_right"])
+        frame_a, frame_b = a.display(), b.display()
+        assert frame_a.dtype == frame_b.dtype == np.uint8 and frame_a.shape == frame_b.shape == (H, W)
+        assert not np.array_equal(frame_a, frame_b)
+        assert b.meta["agc"] == "plateau" and b.meta["black_hot"] and b.meta["jpeg_quality"] >= 20
+        assert np.array_equal(frame_b, render_scene(seed, W, H, busy).display())  # deterministic
+
+
+def test_camera_pipeline_stages() -> None:
+    rng = np.random.default_rng(0)
+    # a bimodal scene: cold sky (1/4 of the frame) over warm sea, with noise and a faint gradient
+    counts = np.where(np.arange(64)[:, None] < 16, 6000.0, 8000.0) + np.arange(80)[None, :] * 2.0
+    counts = (counts + rng.normal(0, 3, (64, 80))).astype(np.float32)
+    linear = camera_output(counts, _pipeline())
+    equalised = camera_output(counts, _pipeline(agc="plateau", agc_plateau=1000.0))
+    # equalisation hands the grey levels out by pixel count: the sea (3/4 of the pixels) gets ~3/4 of them
+    assert np.ptp(equalised[16:]) > 2 * np.ptp(linear[16:])
+    assert np.array_equal(camera_output(counts, _pipeline(black_hot=True)), 255 - linear)
+    detail = camera_output(counts, _pipeline(dde_gain=6.0))
+    high_pass = lambda f: np.abs(np.diff(f[20:].astype(float), axis=1)).mean()  # noqa: E731
+    assert high_pass(detail) > 1.5 * high_pass(linear)
+    jpeg = camera_output(counts, _pipeline(jpeg_quality=20))
+    assert 0 < np.abs(jpeg.astype(int) - linear).mean() < 10

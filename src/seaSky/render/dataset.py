@@ -22,7 +22,6 @@ import numpy as np
 from seaSky.errors import ConfigError
 from seaSky.render.knobs import SceneConfig
 from seaSky.render.pipeline import render_scene
-from seaSky.render.sensor import to_8bit
 
 RENDER_PACKAGE = Path(__file__).resolve().parent
 
@@ -55,7 +54,7 @@ def _render_chunk(
         s_seed = scene_seed(seed, i)
         sc = render_scene(s_seed, width, height, scene_cfg)
         stem = f"syn_{i:06d}"
-        img = sc.image if bit_depth == 16 else to_8bit(sc.image)
+        img = sc.image if bit_depth == 16 else sc.display()
         for sub, arr in (("images", img), ("masks", sc.mask * np.uint8(255))):
             if not cv2.imwrite(os.path.join(tmp_dir, sub, stem + ".png"), arr, PNG_FAST):
                 raise OSError(f"could not write {sub}/{stem}.png in {tmp_dir}")

@@ -20,7 +20,7 @@ Range = tuple[float, float]
 LOG_UNIFORM_KNOBS = (
     "camera_height_m", "extinction_km", "fog_visibility_km", "cloud_base_m", "swell_wavelength_m",
     "land_height_deg", "land_distance_factor", "land_strip_deg", "vessel_length_m", "vessel_distance_m",
-    "buoy_distance_m",
+    "buoy_distance_m", "agc_plateau", "display_gamma",
 )  # fmt: skip
 
 
@@ -99,6 +99,18 @@ class SceneConfig:
     defocus_px: Range
     motion_blur_prob: float
     motion_blur_px: Range
+    # camera video pipeline (the 8-bit frames of bit_depth=8)
+    agc_plateau_prob: float
+    agc_plateau: Range
+    agc_linear_share: Range
+    agc_tail_pct: Range
+    dde_prob: float
+    dde_gain: Range
+    dde_sigma_px: Range
+    display_gamma: Range
+    black_hot_prob: float
+    jpeg_prob: float
+    jpeg_quality: Range
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

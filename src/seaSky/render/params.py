@@ -117,6 +117,22 @@ class SensorParams:
 
 
 @dataclass(frozen=True)
+class CameraPipelineParams:
+    """How the camera maps its 14-bit counts to the 8-bit frames it ships (see :mod:`seaSky.render.camera`);
+    drawn from a random stream of its own, so it never changes the 14-bit image."""
+
+    agc: str  # "linear" or "plateau" (plateau / histogram equalisation)
+    agc_plateau: float  # histogram clip in units of the mean bin count (plateau AGC)
+    agc_linear_share: float  # linear stretch mixed into the equalised mapping (plateau AGC)
+    agc_tail_pct: float  # tail rejection at each end (%)
+    dde_gain: float  # detail enhancement gain; 0: no DDE
+    dde_sigma_px: float  # spatial scale of DDE's base filter
+    gamma: float
+    black_hot: bool
+    jpeg_quality: int  # 0: no compression
+
+
+@dataclass(frozen=True)
 class SceneParams:
     """All sampled parameters of one scene, by stage."""
 
@@ -126,6 +142,8 @@ class SceneParams:
     coast: CoastParams
     floating: FloatingParams
     sensor: SensorParams
+
+    pipeline: CameraPipelineParams
 
     def to_meta(self) -> dict:
         """Flat dict of every parameter by its field name (the ``meta.csv`` columns), stage by stage."""
@@ -154,8 +172,27 @@ def _cloud_temperature(rng: np.random.Generator, cfg: SceneConfig, air_temp_k: f
     return air_temp_k + hi - (hi - lo) * float(np.clip(frac + rng.normal(0, 0.15), 0, 1))
 
 
-def sample_scene_params(rng: np.random.Generator, cfg: SceneConfig, width: int, height: int) -> SceneParams:
-    """Draw one scene's parameters (the sea temperature is drawn right after the air's, as it follows it)."""
+def sample_pipeline_params(rng: np.random.Generator, cfg: SceneConfig) -> CameraPipelineParams:
+    """Draw the camera's video pipeline (from its own random stream)."""
+    plateau = rng.random() < cfg.agc_plateau_prob
+    return CameraPipelineParams(
+        agc="plateau" if plateau else "linear",
+        agc_plateau=log_uniform(rng, cfg.agc_plateau),
+        agc_linear_share=uniform(rng, cfg.agc_linear_share),
+        agc_tail_pct=uniform(rng, cfg.agc_tail_pct),
+        dde_gain=uniform(rng, cfg.dde_gain) if rng.random() < cfg.dde_prob else 0.0,
+        dde_sigma_px=uniform(rng, cfg.dde_sigma_px),
+        gamma=log_uniform(rng, cfg.display_gamma),
+        black_hot=bool(rng.random() < cfg.black_hot_prob),
+        jpeg_quality=round(uniform(rng, cfg.jpeg_quality)) if rng.random() < cfg.jpeg_prob else 0,
+    )
+
+
+def sample_scene_params(
+    rng: np.random.Generator, cfg: SceneConfig, width: int, height: int, pipeline_rng: np.random.Generator
+) -> SceneParams:
+    """Draw one scene's parameters (the sea temperature is drawn right after the air's, as it follows it);
+    the camera pipeline's from ``pipeline_rng``."""
     u, lu = uniform, log_uniform
 
     hfov_deg = u(rng, cfg.hfov_deg)
@@ -253,4 +290,6 @@ def sample_scene_params(rng: np.random.Generator, cfg: SceneConfig, width: int, 
         motion_blur_px=u(rng, cfg.motion_blur_px) if rng.random() < cfg.motion_blur_prob else 0.0,
         motion_blur_angle_deg=float(rng.uniform(0, 180)),
     )
-    return SceneParams(camera, atmosphere, sea, coast, floating, sensor)
+    return SceneParams(
+        camera, atmosphere, sea, coast, floating, sensor, sample_pipeline_params(pipeline_rng, cfg)
+    )

@@ -13,22 +13,36 @@ import numpy as np
 
 from seaSky.errors import ConfigError
 from seaSky.render import geometry, physics, sensor, surfaces, truth
+from seaSky.render.camera import camera_output
 from seaSky.render.coast import paint_coast
 from seaSky.render.floating import behind_coast, draw_object, sample_objects
 from seaSky.render.knobs import SceneConfig
-from seaSky.render.params import sample_scene_params
+from seaSky.render.params import CameraPipelineParams, sample_scene_params
 
 MIN_SIZE, MAX_SIZE = 16, 8192
 
 
+# the camera pipeline's random stream: seeded by (scene seed, PIPELINE_STREAM), apart from the scene's
+PIPELINE_STREAM = 1
+
+
 @dataclass
 class Scene:
-    """One rendered scene: 14-bit counts, sea mask (1 = sea), object mask, and all sampled parameters."""
+    """One rendered scene: 14-bit counts, sea mask (1 = sea), object mask, and all sampled parameters;
+    :meth:`display` is the 8-bit frame the camera ships."""
 
     image: np.ndarray
     mask: np.ndarray
     meta: dict
     object_mask: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0), np.uint8))
+    pipeline: CameraPipelineParams | None = field(repr=False, default=None)
+
+    def display(self) -> np.ndarray:
+        """The camera's 8-bit frame (its AGC, DDE, gamma, palette, compression); a plain linear AGC when
+        the scene has no pipeline parameters."""
+        if self.pipeline is None:
+            return sensor.to_8bit(self.image)
+        return camera_output(self.image, self.pipeline)
 
 
 def check_size(width: int, height: int) -> None:
@@ -52,7 +66,7 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     if not isinstance(cfg, SceneConfig):
         raise ConfigError(f"scene must be a SceneConfig, got {type(cfg).__name__}")
     rng = np.random.default_rng(seed)
-    params = sample_scene_params(rng, cfg, width, height)
+    params = sample_scene_params(rng, cfg, width, height, np.random.default_rng([seed, PIPELINE_STREAM]))
     camera, atm, sea_params, sens = params.camera, params.atmosphere, params.sea, params.sensor
     cam = geometry.Camera(
         width,
@@ -118,4 +132,6 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     meta["sea_fraction"] = float(mask.mean())
     meta["coast_fraction"] = float(coast.mean())
     meta["saturated_fraction"] = float((image >= sensor.MAX_COUNTS).mean())
-    return Scene(image=image, mask=mask, meta=meta, object_mask=obj.astype(np.uint8))
+    return Scene(
+        image=image, mask=mask, meta=meta, object_mask=obj.astype(np.uint8), pipeline=params.pipeline
+    )

@@ -52,6 +52,7 @@ def compute_stats(out_dir: str | os.PathLike, plot: bool = True) -> dict:
         "share_waterline_horizon": float(np.mean([r.get("horizon_kind") == "waterline" for r in with_h]))
         if with_h
         else 0.0,
+        "camera_pipeline": _pipeline_shares(rows),
     }
     (root / "stats.json").write_text(json.dumps(stats, indent=2))
     if plot:
@@ -76,3 +77,15 @@ def compute_stats(out_dir: str | os.PathLike, plot: bool = True) -> dict:
         fig.savefig(root / "stats.png", dpi=80)
         plt.close(fig)
     return stats
+
+
+def _pipeline_shares(rows: list[dict]) -> dict:
+    """Shares of the camera video pipelines (the 8-bit frames): plateau AGC, DDE, black-hot, compression."""
+    if not rows or "agc" not in rows[0]:
+        return {}
+    return {
+        "share_plateau_agc": float(np.mean([r["agc"] == "plateau" for r in rows])),
+        "share_dde": float(np.mean([float(r["dde_gain"]) > 0 for r in rows])),
+        "share_black_hot": float(np.mean([r["black_hot"] == "True" for r in rows])),
+        "share_jpeg": float(np.mean([int(r["jpeg_quality"]) > 0 for r in rows])),
+    }
