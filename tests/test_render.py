@@ -371,9 +371,11 @@ def test_default_knobs_have_one_source() -> None:
 
 def test_scene_parameters_are_typed_by_stage() -> None:
     rng = np.random.default_rng(0)
-    params = sample_scene_params(rng, DEFAULT, W, H, np.random.default_rng([0, 1]))
+    params = sample_scene_params(
+        rng, DEFAULT, W, H, np.random.default_rng([0, 1]), np.random.default_rng([0, 2])
+    )
     stages = [f.name for f in fields(params)]
-    assert stages == ["camera", "atmosphere", "sea", "coast", "floating", "sensor", "pipeline"]
+    assert stages == ["camera", "atmosphere", "sea", "coast", "floating", "shore", "sensor", "pipeline"]
     meta = render_scene(0, W, H).meta
     flat = params.to_meta()
     assert len(flat) == sum(len(fields(getattr(params, s))) for s in stages)  # no name in two stages
@@ -421,3 +423,59 @@ def test_camera_pipeline_stages() -> None:
     assert high_pass(detail) > 1.5 * high_pass(linear)
     jpeg = camera_output(counts, _pipeline(jpeg_quality=20))
     assert 0 < np.abs(jpeg.astype(int) - linear).mean() < 10
+
+
+SHORE = replace(
+    DEFAULT, shore_prob=1.0, land_prob=0.0, vessel_prob=0.0, buoy_prob=0.0, out_of_view_prob=0.0,
+    distortion_k1=(0.0, 0.0), horizon_row=(0.2, 0.5),
+)  # fmt: skip
+
+
+def test_shore_view_keeps_mask_and_horizon_truth_exact() -> None:
+    beaches = 0
+    for seed in range(8):
+        s = render_scene(seed, 96, 80, SHORE)
+        assert s.meta["shore"] and s.meta["camera_height_m"] == s.meta["shore_camera_height_m"]
+        # the only non-sea pixels below the horizon are the beach: nearer, so below all of the sea
+        sea_rows = np.where(s.mask == 1, np.arange(80)[:, None], -1).max(axis=0)
+        beach_rows = np.where(s.object_mask == 1, np.arange(80)[:, None], 80).min(axis=0)
+        assert (beach_rows > sea_rows).all()
+        assert s.meta["beach_fraction"] == pytest.approx(float(s.object_mask.mean()))
+        beaches += s.meta["beach_fraction"] > 0
+        # the horizon truth is still the sea's upper boundary
+        first_sea = np.argmax(s.mask == 1, axis=0)
+        has_sea = s.mask.any(axis=0) & (first_sea > 0)
+        x = np.arange(96)
+        chord = s.meta["y_left"] + (s.meta["y_right"] - s.meta["y_left"]) * x / 95
+        err = np.abs(chord - (first_sea - 0.5))[has_sea]
+        assert err.max() <= 0.5 + s.meta["horizon_max_dev_px"] + 1e-6, seed
+    assert beaches >= 4
+
+
+def test_surf_foam_pulls_the_water_towards_the_sea_temperature() -> None:
+    # foam (emissivity ~0.99) radiates like a black body at the water's temperature, while the water beside
+    # it mirrors the sky: foam is brighter than the water under a colder sky, darker under a warmer one
+    calm, surf = replace(SHORE, surf_foam=(0.0, 0.0), surf_bands=(0, 0)), replace(SHORE, surf_foam=(1.0, 1.0))
+    checked = 0
+    for seed in range(10):
+        a, b = render_scene(seed, 96, 80, calm), render_scene(seed, 96, 80, surf)
+        contrast = a.meta["sea_temp_k"] - a.meta["atm_temp_k"]
+        if abs(contrast) < 2:
+            continue
+        sea = (a.mask == 1) & (b.mask == 1)
+        change = b.image[sea].astype(float).mean() - a.image[sea].astype(float).mean()
+        assert change * np.sign(contrast) > 0, seed
+        checked += 1
+    assert checked >= 4
+
+
+def test_new_elements_draw_from_their_own_random_streams() -> None:
+    # scenes without a shore view are the same bytes whether shore views are possible or not
+    without = replace(DEFAULT, shore_prob=0.0)
+    same = 0
+    for seed in range(12):
+        a, b = render_scene(seed, W, H, DEFAULT), render_scene(seed, W, H, without)
+        if not a.meta["shore"]:
+            assert a.image.tobytes() == b.image.tobytes() and a.mask.tobytes() == b.mask.tobytes()
+            same += 1
+    assert same >= 6

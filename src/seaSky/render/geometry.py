@@ -116,6 +116,33 @@ def horizon_chord(rows: np.ndarray, height: int) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class WaterPlane:
+    """Where each pixel's ray meets the water plane: distance (m), ground coordinates gx (to the right)
+    and gz (away from the camera), and a pixel's ground length along (fz) and across (fx) the view."""
+
+    dist: np.ndarray
+    gx: np.ndarray
+    gz: np.ndarray
+    fz: np.ndarray
+    fx: np.ndarray
+
+
+def water_plane(cam: Camera, elev: np.ndarray, az: np.ndarray) -> WaterPlane:
+    """The water plane under each pixel, with D(beta) = 1 / (tan(beta) / h + 1 / D_h) at depression beta
+    below the horizon (flat earth near the camera, the horizon distance D_h at the horizon)."""
+    h, f, dip, d_h = cam.height_m, cam.focal_px, cam.dip_rad, cam.horizon_distance_m
+    beta = np.maximum(-elev - np.float32(dip), np.float32(0.0))
+    dist = 1.0 / (np.tan(beta) / np.float32(h) + np.float32(1.0 / d_h))
+    return WaterPlane(
+        dist=dist,
+        gx=dist * np.sin(az),
+        gz=dist * np.cos(az),
+        fz=dist * dist / np.float32(h * f),
+        fx=dist / np.float32(f),
+    )
+
+
 def waterline_elevation(
     dist_m: float, cam_height_m: float, dip_rad: float, horizon_m: float
 ) -> tuple[float, float]:

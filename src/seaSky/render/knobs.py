@@ -20,7 +20,8 @@ Range = tuple[float, float]
 LOG_UNIFORM_KNOBS = (
     "camera_height_m", "extinction_km", "fog_visibility_km", "cloud_base_m", "swell_wavelength_m",
     "land_height_deg", "land_distance_factor", "land_strip_deg", "vessel_length_m", "vessel_distance_m",
-    "buoy_distance_m", "agc_plateau", "display_gamma",
+    "buoy_distance_m", "agc_plateau", "display_gamma", "shore_camera_height_m", "shore_waterline_m",
+    "surf_width_m",
 )  # fmt: skip
 
 
@@ -86,6 +87,17 @@ class SceneConfig:
     vessel_distance_m: Range
     buoy_prob: float
     buoy_distance_m: Range
+    # shore view: surf zone and beach
+    shore_prob: float
+    shore_camera_height_m: Range
+    shore_waterline_m: Range
+    shore_runup_m: Range
+    surf_width_m: Range
+    surf_bands: Range
+    surf_foam: Range
+    shore_angle_deg: Range
+    beach_temp_offset_k: Range
+    beach_texture_k: Range
     # sensor
     netd_mk: Range
     counts_per_k: Range

@@ -99,6 +99,22 @@ class FloatingParams:
 
 
 @dataclass(frozen=True)
+class ShoreParams:
+    """A shore view (see :mod:`seaSky.render.shore`); drawn from a random stream of its own."""
+
+    shore: bool
+    shore_camera_height_m: float
+    waterline_m: float
+    runup_m: float
+    surf_width_m: float
+    surf_bands: int
+    surf_foam: float
+    shore_angle_deg: float
+    beach_temp_offset_k: float  # wet sand minus air temperature
+    beach_texture_k: float
+
+
+@dataclass(frozen=True)
 class SensorParams:
     """The thermal camera core: gain, noise, fixed pattern, optics (sensor stage)."""
 
@@ -141,8 +157,8 @@ class SceneParams:
     sea: SeaParams
     coast: CoastParams
     floating: FloatingParams
+    shore: ShoreParams
     sensor: SensorParams
-
     pipeline: CameraPipelineParams
 
     def to_meta(self) -> dict:
@@ -188,15 +204,40 @@ def sample_pipeline_params(rng: np.random.Generator, cfg: SceneConfig) -> Camera
     )
 
 
+def sample_shore_params(rng: np.random.Generator, cfg: SceneConfig) -> ShoreParams:
+    """Draw a shore view (from its own random stream); ``shore`` false in 1 - shore_prob of the scenes."""
+    return ShoreParams(
+        shore=bool(rng.random() < cfg.shore_prob),
+        shore_camera_height_m=log_uniform(rng, cfg.shore_camera_height_m),
+        waterline_m=log_uniform(rng, cfg.shore_waterline_m),
+        runup_m=uniform(rng, cfg.shore_runup_m),
+        surf_width_m=log_uniform(rng, cfg.surf_width_m),
+        surf_bands=int(rng.integers(round(cfg.surf_bands[0]), round(cfg.surf_bands[1]) + 1)),
+        surf_foam=uniform(rng, cfg.surf_foam),
+        shore_angle_deg=uniform(rng, cfg.shore_angle_deg),
+        beach_temp_offset_k=uniform(rng, cfg.beach_temp_offset_k),
+        beach_texture_k=uniform(rng, cfg.beach_texture_k),
+    )
+
+
 def sample_scene_params(
-    rng: np.random.Generator, cfg: SceneConfig, width: int, height: int, pipeline_rng: np.random.Generator
+    rng: np.random.Generator,
+    cfg: SceneConfig,
+    width: int,
+    height: int,
+    pipeline_rng: np.random.Generator,
+    shore_rng: np.random.Generator,
 ) -> SceneParams:
     """Draw one scene's parameters (the sea temperature is drawn right after the air's, as it follows it);
-    the camera pipeline's from ``pipeline_rng``."""
+    the camera pipeline's from ``pipeline_rng`` and the shore view's from ``shore_rng`` (a shore view
+    puts the camera at ``shore_camera_height_m``)."""
     u, lu = uniform, log_uniform
 
     hfov_deg = u(rng, cfg.hfov_deg)
-    camera_height_m = lu(rng, cfg.camera_height_m)
+    camera_height_m = lu(rng, cfg.camera_height_m)  # drawn in every scene: the stream stays the same
+    shore = sample_shore_params(shore_rng, cfg)
+    if shore.shore:
+        camera_height_m = shore.shore_camera_height_m
     if rng.random() < cfg.large_roll_prob:
         roll_deg = float(rng.uniform(-cfg.roll_max_deg, cfg.roll_max_deg))
     else:
@@ -290,6 +331,5 @@ def sample_scene_params(
         motion_blur_px=u(rng, cfg.motion_blur_px) if rng.random() < cfg.motion_blur_prob else 0.0,
         motion_blur_angle_deg=float(rng.uniform(0, 180)),
     )
-    return SceneParams(
-        camera, atmosphere, sea, coast, floating, sensor, sample_pipeline_params(pipeline_rng, cfg)
-    )
+    pipeline = sample_pipeline_params(pipeline_rng, cfg)
+    return SceneParams(camera, atmosphere, sea, coast, floating, shore, sensor, pipeline)

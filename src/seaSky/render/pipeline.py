@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seaSky.errors import ConfigError
-from seaSky.render import geometry, physics, sensor, surfaces, truth
+from seaSky.render import geometry, physics, sensor, shore, surfaces, truth
 from seaSky.render.camera import camera_output
 from seaSky.render.coast import paint_coast
 from seaSky.render.floating import behind_coast, draw_object, sample_objects
@@ -22,8 +22,9 @@ from seaSky.render.params import CameraPipelineParams, sample_scene_params
 MIN_SIZE, MAX_SIZE = 16, 8192
 
 
-# the camera pipeline's random stream: seeded by (scene seed, PIPELINE_STREAM), apart from the scene's
-PIPELINE_STREAM = 1
+# random streams of their own, seeded by (scene seed, stream), for the elements added after the first
+# renderer: turning one off or on leaves every other draw, and so the rest of the scene, as it was
+PIPELINE_STREAM, SHORE_STREAM = 1, 2
 
 
 @dataclass
@@ -66,7 +67,9 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     if not isinstance(cfg, SceneConfig):
         raise ConfigError(f"scene must be a SceneConfig, got {type(cfg).__name__}")
     rng = np.random.default_rng(seed)
-    params = sample_scene_params(rng, cfg, width, height, np.random.default_rng([seed, PIPELINE_STREAM]))
+    pipeline_rng = np.random.default_rng([seed, PIPELINE_STREAM])
+    shore_rng = np.random.default_rng([seed, SHORE_STREAM])
+    params = sample_scene_params(rng, cfg, width, height, pipeline_rng, shore_rng)
     camera, atm, sea_params, sens = params.camera, params.atmosphere, params.sea, params.sensor
     cam = geometry.Camera(
         width,
@@ -91,13 +94,24 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
         if front_waterline is not None:
             floating = [o for o in floating if not behind_coast(o, params.coast, cam.horizon_distance_m)]
     coast = obj.copy()
-    sea, dist = surfaces.sea_radiance(rng, sea_params, cam, elev, az, reflected, floating)
+    plane = geometry.water_plane(cam, elev, az)
+    surf = beach = None
+    if params.shore.shore:
+        surf, beach = shore.surf_foam(shore_rng, params.shore, plane.gx, plane.gz, plane.fz)
+        beach &= sea_geom
+        floating = [o for o in floating if not shore.on_beach(o, params.shore)]
+    sea = surfaces.sea_radiance(rng, sea_params, cam, elev, az, reflected, floating, plane, surf)
+    if beach is not None:
+        sand = shore.beach_radiance(shore_rng, params.shore, atm.air_temp_k, reflected, (height, width))
+        sea = np.where(beach, sand, sea)
     # air path between camera and water: clear-air extinction plus fog, emitting like the lower atmosphere
     k_ext = atm.extinction_per_m
-    tau = np.exp(-dist * np.float32(k_ext))
+    tau = np.exp(-plane.dist * np.float32(k_ext))
     b_path = np.float32(float(physics.planck(atm.air_temp_k)) if atm.fog else b_atm)
     sea = tau * sea + (1 - tau) * b_path
     radiance = np.where(sea_geom & ~obj, sea, sky).astype(np.float32)
+    if beach is not None:
+        obj |= beach
     for o in floating:
         draw_object(
             elev, az, radiance, obj, cam.height_m, cam.dip_rad, cam.horizon_distance_m, o, b_atm, 1.0 / k_ext
@@ -131,6 +145,7 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     meta.update(truth.horizon_contrast(clean, mask, obj, rows, sens.noise_sigma_counts))
     meta["sea_fraction"] = float(mask.mean())
     meta["coast_fraction"] = float(coast.mean())
+    meta["beach_fraction"] = float(beach.mean()) if beach is not None else 0.0
     meta["saturated_fraction"] = float((image >= sensor.MAX_COUNTS).mean())
     return Scene(
         image=image, mask=mask, meta=meta, object_mask=obj.astype(np.uint8), pipeline=params.pipeline

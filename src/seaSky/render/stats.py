@@ -52,6 +52,7 @@ def compute_stats(out_dir: str | os.PathLike, plot: bool = True) -> dict:
         "share_waterline_horizon": float(np.mean([r.get("horizon_kind") == "waterline" for r in with_h]))
         if with_h
         else 0.0,
+        "share_shore_view": float(np.mean([r.get("shore") == "True" for r in rows])),
         "camera_pipeline": _pipeline_shares(rows),
     }
     (root / "stats.json").write_text(json.dumps(stats, indent=2))

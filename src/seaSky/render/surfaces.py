@@ -12,7 +12,7 @@ import numpy as np
 
 from seaSky.render import physics
 from seaSky.render.floating import FloatingObject
-from seaSky.render.geometry import Camera
+from seaSky.render.geometry import Camera, WaterPlane
 from seaSky.render.noise import fractal_noise, periodic_noise
 from seaSky.render.params import AtmosphereParams, SeaParams
 
@@ -91,14 +91,14 @@ def sea_radiance(
     az: np.ndarray,
     reflected,
     floating: list[FloatingObject],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sea radiance per pixel (meaningful below the horizon) and the distance to the water (m)."""
-    h, f, dip, d_h = cam.height_m, cam.focal_px, cam.dip_rad, cam.horizon_distance_m
+    plane: WaterPlane,
+    surf: np.ndarray | None = None,
+) -> np.ndarray:
+    """Sea radiance per pixel (meaningful below the horizon) on the water ``plane``; ``surf``: the foam
+    cover of a surf zone (:mod:`seaSky.render.shore`), or None."""
+    dip, d_h = cam.dip_rad, cam.horizon_distance_m
     beta = np.maximum(-elev - np.float32(dip), np.float32(0.0))
-    dist = 1.0 / (np.tan(beta) / np.float32(h) + np.float32(1.0 / d_h))
-    gx, gz = dist * np.sin(az), dist * np.cos(az)  # ground coordinates (m), z away from the camera
-    fz = dist * dist / np.float32(h * f)  # ground length of a pixel along the view (m)
-    fx = dist / np.float32(f)
+    gx, gz, fz, fx = plane.gx, plane.gz, plane.fz, plane.fx
     # resolved slopes: swell components (antialiased by the pixel footprint) + wind-wave texture
     s_view = np.zeros_like(elev)
     s_cross = np.zeros_like(elev)
@@ -169,6 +169,8 @@ def sea_radiance(
             wake = (along > 0) & (np.abs(cross) < 0.25 * length + 0.12 * along) & (along < 12 * length)
             decay = np.exp(-np.clip(along, 0, None) / np.float32(4 * length))
             foam = np.maximum(foam, np.where(wake, decay * np.float32(0.9), np.float32(0.0)))
+    if surf is not None:
+        foam = np.maximum(foam, surf)
     foam_l = np.float32(0.99 * physics.planck(sea.sea_temp_k + 0.3))
     radiance = radiance + foam * (foam_l - radiance)
     # glint of the sun (and bright sky) on the facets: a glitter path of patches below the sun
@@ -180,4 +182,4 @@ def sea_radiance(
         sig = max(math.degrees(cm_sigma) * 0.7, 1.0)
         gain = float(physics.planck(sea.sea_temp_k + sea.glint_strength_k) - b_sea)
         radiance = radiance + np.float32(gain) * np.exp(-d2 / np.float32(2 * sig * sig))
-    return radiance, dist
+    return radiance
