@@ -371,11 +371,13 @@ def test_default_knobs_have_one_source() -> None:
 
 def test_scene_parameters_are_typed_by_stage() -> None:
     rng = np.random.default_rng(0)
-    params = sample_scene_params(
-        rng, DEFAULT, W, H, np.random.default_rng([0, 1]), np.random.default_rng([0, 2])
-    )
+    streams = [np.random.default_rng([0, k]) for k in (1, 2, 3, 4)]  # pipeline, shore, glare, own vessel
+    params = sample_scene_params(rng, DEFAULT, W, H, *streams)
     stages = [f.name for f in fields(params)]
-    assert stages == ["camera", "atmosphere", "sea", "coast", "floating", "shore", "sensor", "pipeline"]
+    assert stages == [
+        "camera", "atmosphere", "sea", "coast", "floating", "shore", "glare", "own_vessel", "sensor",
+        "pipeline",
+    ]  # fmt: skip
     meta = render_scene(0, W, H).meta
     flat = params.to_meta()
     assert len(flat) == sum(len(fields(getattr(params, s))) for s in stages)  # no name in two stages
@@ -479,3 +481,27 @@ def test_new_elements_draw_from_their_own_random_streams() -> None:
             assert a.image.tobytes() == b.image.tobytes() and a.mask.tobytes() == b.mask.tobytes()
             same += 1
     assert same >= 6
+
+
+def test_glare_brightens_the_water_and_leaves_mask_and_truth() -> None:
+    off, on = (
+        replace(DEFAULT, glare_prob=0.0),
+        replace(DEFAULT, glare_prob=1.0, glare_strength_k=(80.0, 150.0)),
+    )
+    for seed in range(4):
+        a, b = render_scene(seed, W, H, off), render_scene(seed, W, H, on)
+        assert np.array_equal(a.mask, b.mask) and a.meta["y_left"] == b.meta["y_left"]
+        sea = a.mask == 1
+        if sea.mean() > 0.2:
+            assert b.image[sea].astype(float).max() > a.image[sea].astype(float).max()
+
+
+def test_own_vessel_parts_are_not_sea_and_leave_the_rest_as_it_was() -> None:
+    off, on = replace(DEFAULT, own_vessel_prob=0.0), replace(DEFAULT, own_vessel_prob=1.0)
+    for seed in range(6):
+        a, b = render_scene(seed, 96, 80, off), render_scene(seed, 96, 80, on)
+        part = (b.object_mask == 1) & (a.object_mask == 0)
+        assert part.any() and b.meta["own_vessel_fraction"] >= part.mean()  # parts may cover a vessel too
+        assert np.array_equal(b.mask, a.mask & ~part)  # exactly the parts' pixels stop being sea
+        assert part[-1].any()  # they rise from the bottom edge
+        assert (b.meta["y_left"], b.meta["y_right"]) == (a.meta["y_left"], a.meta["y_right"])

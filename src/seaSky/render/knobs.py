@@ -21,7 +21,7 @@ LOG_UNIFORM_KNOBS = (
     "camera_height_m", "extinction_km", "fog_visibility_km", "cloud_base_m", "swell_wavelength_m",
     "land_height_deg", "land_distance_factor", "land_strip_deg", "vessel_length_m", "vessel_distance_m",
     "buoy_distance_m", "agc_plateau", "display_gamma", "shore_camera_height_m", "shore_waterline_m",
-    "surf_width_m",
+    "surf_width_m", "glare_width_deg",
 )  # fmt: skip
 
 
@@ -87,6 +87,16 @@ class SceneConfig:
     vessel_distance_m: Range
     buoy_prob: float
     buoy_distance_m: Range
+    # glare: a low sun or bright sky over a large patch of water
+    glare_prob: float
+    glare_strength_k: Range
+    glare_width_deg: Range
+    glare_elevation_deg: Range
+    # own vessel in the foreground
+    own_vessel_prob: float
+    own_bow_prob: float
+    own_railing_prob: float
+    own_vessel_temp_offset_k: Range
     # shore view: surf zone and beach
     shore_prob: float
     shore_camera_height_m: Range

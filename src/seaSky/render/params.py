@@ -115,6 +115,33 @@ class ShoreParams:
 
 
 @dataclass(frozen=True)
+class GlareParams:
+    """A bright source (low sun, bright sky) mirrored by a large area of water; its own random stream."""
+
+    glare: bool
+    glare_strength_k: float
+    glare_width_deg: float
+    glare_elevation_deg: float
+    glare_azimuth_deg: float
+
+
+@dataclass(frozen=True)
+class OwnVesselParams:
+    """Parts of the camera's own vessel in the foreground, in image fractions; its own random stream."""
+
+    own_vessel: bool
+    own_bow: bool
+    own_railing: bool
+    own_vessel_temp_offset_k: float
+    bow_centre: float  # x of the stem / W
+    bow_width: float  # width at the bottom edge / W
+    bow_height: float  # height above the bottom edge / H
+    railing_row: float  # the top rail's height above the bottom edge / H
+    railing_tilt: float  # the rail's rise across the frame / H
+    railing_posts: int
+
+
+@dataclass(frozen=True)
 class SensorParams:
     """The thermal camera core: gain, noise, fixed pattern, optics (sensor stage)."""
 
@@ -158,6 +185,8 @@ class SceneParams:
     coast: CoastParams
     floating: FloatingParams
     shore: ShoreParams
+    glare: GlareParams
+    own_vessel: OwnVesselParams
     sensor: SensorParams
     pipeline: CameraPipelineParams
 
@@ -220,6 +249,36 @@ def sample_shore_params(rng: np.random.Generator, cfg: SceneConfig) -> ShorePara
     )
 
 
+def sample_glare_params(rng: np.random.Generator, cfg: SceneConfig, hfov_deg: float) -> GlareParams:
+    """Draw glare (from its own random stream)."""
+    return GlareParams(
+        glare=bool(rng.random() < cfg.glare_prob),
+        glare_strength_k=uniform(rng, cfg.glare_strength_k),
+        glare_width_deg=log_uniform(rng, cfg.glare_width_deg),
+        glare_elevation_deg=uniform(rng, cfg.glare_elevation_deg),
+        glare_azimuth_deg=float(rng.uniform(-0.5, 0.5) * hfov_deg),
+    )
+
+
+def sample_own_vessel_params(rng: np.random.Generator, cfg: SceneConfig) -> OwnVesselParams:
+    """Draw the own vessel's foreground parts (from their own random stream)."""
+    present = bool(rng.random() < cfg.own_vessel_prob)
+    bow = bool(rng.random() < cfg.own_bow_prob)
+    railing = bool(rng.random() < cfg.own_railing_prob) or not bow
+    return OwnVesselParams(
+        own_vessel=present,
+        own_bow=present and bow,
+        own_railing=present and railing,
+        own_vessel_temp_offset_k=uniform(rng, cfg.own_vessel_temp_offset_k),
+        bow_centre=float(rng.uniform(0.3, 0.7)),
+        bow_width=float(rng.uniform(0.3, 1.2)),
+        bow_height=float(rng.uniform(0.08, 0.35)),
+        railing_row=float(rng.uniform(0.05, 0.3)),
+        railing_tilt=float(rng.uniform(-0.08, 0.08)),
+        railing_posts=int(rng.integers(2, 9)),
+    )
+
+
 def sample_scene_params(
     rng: np.random.Generator,
     cfg: SceneConfig,
@@ -227,10 +286,12 @@ def sample_scene_params(
     height: int,
     pipeline_rng: np.random.Generator,
     shore_rng: np.random.Generator,
+    glare_rng: np.random.Generator,
+    own_vessel_rng: np.random.Generator,
 ) -> SceneParams:
     """Draw one scene's parameters (the sea temperature is drawn right after the air's, as it follows it);
-    the camera pipeline's from ``pipeline_rng`` and the shore view's from ``shore_rng`` (a shore view
-    puts the camera at ``shore_camera_height_m``)."""
+    the camera pipeline's, shore view's, glare's and own vessel's each from a stream of its own (a shore
+    view puts the camera at ``shore_camera_height_m``)."""
     u, lu = uniform, log_uniform
 
     hfov_deg = u(rng, cfg.hfov_deg)
@@ -331,5 +392,7 @@ def sample_scene_params(
         motion_blur_px=u(rng, cfg.motion_blur_px) if rng.random() < cfg.motion_blur_prob else 0.0,
         motion_blur_angle_deg=float(rng.uniform(0, 180)),
     )
+    glare = sample_glare_params(glare_rng, cfg, hfov_deg)
+    own_vessel = sample_own_vessel_params(own_vessel_rng, cfg)
     pipeline = sample_pipeline_params(pipeline_rng, cfg)
-    return SceneParams(camera, atmosphere, sea, coast, floating, shore, sensor, pipeline)
+    return SceneParams(camera, atmosphere, sea, coast, floating, shore, glare, own_vessel, sensor, pipeline)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seaSky.errors import ConfigError
-from seaSky.render import geometry, physics, sensor, shore, surfaces, truth
+from seaSky.render import geometry, own_vessel, physics, sensor, shore, surfaces, truth
 from seaSky.render.camera import camera_output
 from seaSky.render.coast import paint_coast
 from seaSky.render.floating import behind_coast, draw_object, sample_objects
@@ -24,7 +24,7 @@ MIN_SIZE, MAX_SIZE = 16, 8192
 
 # random streams of their own, seeded by (scene seed, stream), for the elements added after the first
 # renderer: turning one off or on leaves every other draw, and so the rest of the scene, as it was
-PIPELINE_STREAM, SHORE_STREAM = 1, 2
+PIPELINE_STREAM, SHORE_STREAM, GLARE_STREAM, OWN_VESSEL_STREAM = 1, 2, 3, 4
 
 
 @dataclass
@@ -69,7 +69,9 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     rng = np.random.default_rng(seed)
     pipeline_rng = np.random.default_rng([seed, PIPELINE_STREAM])
     shore_rng = np.random.default_rng([seed, SHORE_STREAM])
-    params = sample_scene_params(rng, cfg, width, height, pipeline_rng, shore_rng)
+    glare_rng = np.random.default_rng([seed, GLARE_STREAM])
+    own_rng = np.random.default_rng([seed, OWN_VESSEL_STREAM])
+    params = sample_scene_params(rng, cfg, width, height, pipeline_rng, shore_rng, glare_rng, own_rng)
     camera, atm, sea_params, sens = params.camera, params.atmosphere, params.sea, params.sensor
     cam = geometry.Camera(
         width,
@@ -100,7 +102,9 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
         surf, beach = shore.surf_foam(shore_rng, params.shore, plane.gx, plane.gz, plane.fz)
         beach &= sea_geom
         floating = [o for o in floating if not shore.on_beach(o, params.shore)]
-    sea = surfaces.sea_radiance(rng, sea_params, cam, elev, az, reflected, floating, plane, surf)
+    sea = surfaces.sea_radiance(
+        rng, sea_params, cam, elev, az, reflected, floating, plane, surf, params.glare
+    )
     if beach is not None:
         sand = shore.beach_radiance(shore_rng, params.shore, atm.air_temp_k, reflected, (height, width))
         sea = np.where(beach, sand, sea)
@@ -116,6 +120,9 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
         draw_object(
             elev, az, radiance, obj, cam.height_m, cam.dip_rad, cam.horizon_distance_m, o, b_atm, 1.0 / k_ext
         )
+    own_part = None
+    if params.own_vessel.own_vessel:
+        own_part = own_vessel.paint(own_rng, params.own_vessel, atm.air_temp_k, radiance, obj)
     mask = (sea_geom & ~obj).astype(np.uint8)
 
     # sensor: optics, fog scattering blur, vignetting, gain, noise
@@ -146,6 +153,7 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     meta["sea_fraction"] = float(mask.mean())
     meta["coast_fraction"] = float(coast.mean())
     meta["beach_fraction"] = float(beach.mean()) if beach is not None else 0.0
+    meta["own_vessel_fraction"] = float(own_part.mean()) if own_part is not None else 0.0
     meta["saturated_fraction"] = float((image >= sensor.MAX_COUNTS).mean())
     return Scene(
         image=image, mask=mask, meta=meta, object_mask=obj.astype(np.uint8), pipeline=params.pipeline

@@ -14,7 +14,7 @@ from seaSky.render import physics
 from seaSky.render.floating import FloatingObject
 from seaSky.render.geometry import Camera, WaterPlane
 from seaSky.render.noise import fractal_noise, periodic_noise
-from seaSky.render.params import AtmosphereParams, SeaParams
+from seaSky.render.params import AtmosphereParams, GlareParams, SeaParams
 
 
 def _remap(tex: np.ndarray, u: np.ndarray, v: np.ndarray, interp: int = cv2.INTER_LINEAR) -> np.ndarray:
@@ -93,9 +93,11 @@ def sea_radiance(
     floating: list[FloatingObject],
     plane: WaterPlane,
     surf: np.ndarray | None = None,
+    glare: GlareParams | None = None,
 ) -> np.ndarray:
     """Sea radiance per pixel (meaningful below the horizon) on the water ``plane``; ``surf``: the foam
-    cover of a surf zone (:mod:`seaSky.render.shore`), or None."""
+    cover of a surf zone (:mod:`seaSky.render.shore`), or None; ``glare``: a broad bright source mirrored
+    by the water (drawn when ``glare.glare``)."""
     dip, d_h = cam.dip_rad, cam.horizon_distance_m
     beta = np.maximum(-elev - np.float32(dip), np.float32(0.0))
     gx, gz, fz, fx = plane.gx, plane.gz, plane.fz, plane.fx
@@ -182,4 +184,12 @@ def sea_radiance(
         sig = max(math.degrees(cm_sigma) * 0.7, 1.0)
         gain = float(physics.planck(sea.sea_temp_k + sea.glint_strength_k) - b_sea)
         radiance = radiance + np.float32(gain) * np.exp(-d2 / np.float32(2 * sig * sig))
+    if glare is not None and glare.glare:
+        # the facets that mirror the source: a wide patch of the water, broken up by the wave slopes
+        refl_az = np.degrees(az) + 2 * np.degrees(np.arctan(s_cross))
+        cos_e = math.cos(math.radians(glare.glare_elevation_deg))
+        d2 = (refl_elev - glare.glare_elevation_deg) ** 2 + ((refl_az - glare.glare_azimuth_deg) * cos_e) ** 2
+        gain = float(physics.planck(sea.sea_temp_k + glare.glare_strength_k) - b_sea)
+        width = np.float32(glare.glare_width_deg)
+        radiance = radiance + np.float32(gain) * np.exp(-d2 / (np.float32(2.0) * width * width))
     return radiance
