@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import subprocess
 import sys
 from dataclasses import FrozenInstanceError, fields, replace
@@ -19,7 +20,7 @@ from seaSky.render import coast, geometry
 from seaSky.render.camera import camera_output
 from seaSky.render.dataset import read_meta, write_dataset
 from seaSky.render.knobs import SceneConfig, load_preset
-from seaSky.render.params import CameraPipelineParams, CoastParams, sample_scene_params
+from seaSky.render.params import CameraPipelineParams, CoastParams, Streams, sample_scene_params
 from seaSky.render.pipeline import render_scene
 from seaSky.render.sensor import to_8bit
 from seaSky.render.stats import compute_stats
@@ -137,6 +138,7 @@ def test_waterline_truth_needs_a_coast_across_most_of_the_frame() -> None:
         DEFAULT,
         horizon_row=(-0.2, -0.01),
         out_of_view_prob=0.0,
+        harbour_prob=0.0,
         land_prob=1.0,
         land_distance_factor=(0.02, 0.1),
         land_width_deg=(5.0, 30.0),
@@ -371,12 +373,11 @@ def test_default_knobs_have_one_source() -> None:
 
 def test_scene_parameters_are_typed_by_stage() -> None:
     rng = np.random.default_rng(0)
-    streams = [np.random.default_rng([0, k]) for k in (1, 2, 3, 4)]  # pipeline, shore, glare, own vessel
-    params = sample_scene_params(rng, DEFAULT, W, H, *streams)
+    params = sample_scene_params(rng, DEFAULT, W, H, Streams.of(0))
     stages = [f.name for f in fields(params)]
     assert stages == [
-        "camera", "atmosphere", "sea", "coast", "floating", "shore", "glare", "own_vessel", "sensor",
-        "pipeline",
+        "camera", "atmosphere", "sea", "coast", "floating", "shore", "harbour", "glare", "own_vessel",
+        "sensor", "pipeline",
     ]  # fmt: skip
     meta = render_scene(0, W, H).meta
     flat = params.to_meta()
@@ -505,3 +506,62 @@ def test_own_vessel_parts_are_not_sea_and_leave_the_rest_as_it_was() -> None:
         assert np.array_equal(b.mask, a.mask & ~part)  # exactly the parts' pixels stop being sea
         assert part[-1].any()  # they rise from the bottom edge
         assert (b.meta["y_left"], b.meta["y_right"]) == (a.meta["y_left"], a.meta["y_right"])
+
+
+HARBOUR = replace(
+    DEFAULT, harbour_prob=1.0, shore_prob=0.0, land_prob=0.0, vessel_prob=0.0, buoy_prob=0.0,
+    own_vessel_prob=0.0, harbour_moored_boats=(0, 0), out_of_view_prob=0.0, distortion_k1=(0.0, 0.0),
+    roll_std_deg=1.0, large_roll_prob=0.0, horizon_row=(0.2, 0.5),
+)  # fmt: skip
+
+
+def test_harbour_quays_hide_the_sea_and_their_waterline_is_the_truth() -> None:
+    quays = replace(
+        HARBOUR, harbour_bridge_prob=0.0, harbour_structures=(1, 1), harbour_distance_m=(40.0, 120.0)
+    )
+    waterline = 0
+    for seed in range(16):
+        s = render_scene(seed, 96, 80, quays)
+        assert s.meta["harbour"] and s.meta["harbour_fraction"] == pytest.approx(s.object_mask.mean())
+        assert not (s.mask & s.object_mask).any()
+        if s.meta["horizon_kind"] != "waterline":
+            continue
+        waterline += 1
+        # the sea's upper boundary, in every column where the quay stands, is the truth's line
+        x = np.arange(96)
+        first_sea = np.argmax(s.mask == 1, axis=0)
+        chord = s.meta["y_left"] + (s.meta["y_right"] - s.meta["y_left"]) * x / 95
+        on_quay = s.object_mask[np.maximum(first_sea - 1, 0), x] == 1
+        err = np.abs(chord - (first_sea - 0.5))[on_quay & (first_sea > 0)]
+        assert err.size > 40 and err.max() <= 0.5 + s.meta["horizon_max_dev_px"] + 1e-6, seed
+    assert waterline >= 3
+
+
+def test_bridges_leave_the_sea_sky_horizon_the_truth() -> None:
+    bridges = replace(HARBOUR, harbour_bridge_prob=1.0, harbour_structures=(1, 2))
+    for seed in range(6):
+        s = render_scene(seed, 96, 80, bridges)
+        assert s.meta["horizon_kind"] == "sea_sky"
+        assert not (s.mask & s.object_mask).any()
+
+
+def test_water_mirrors_a_structure_upside_down_below_its_waterline() -> None:
+    # flat water (mirrored rays leave at the depression angle): a 10 m quay 100 m away, seen from 5 m,
+    # is mirrored between its waterline and the depression atan((10 + 5) / 100)
+    from seaSky.render.harbour import HarbourScene, Structure
+
+    cam = geometry.Camera(60, 200, 20.0, 5.0, 0.0, -3.0, 0.0)
+    elev, az = geometry.pixel_grid_angles(cam)
+    plane = geometry.water_plane(cam, elev, az)
+    grid = np.linspace(-30.0, 30.0, 64)
+    quay = Structure("quay", 100.0, -30.0, 30.0, grid, np.full(64, 10.0), temp_k=300.0, texture_k=0.0)
+    scene = HarbourScene(np.random.default_rng(0), [quay], k_ext=0.0, b_path=0.0)
+    depression = np.degrees(np.maximum(-elev - np.float32(cam.dip_rad), 0.0))
+    radiance, hit = scene.mirror(az, plane.dist)(depression)
+    rows = np.flatnonzero(hit[:, 30])
+    mirror_top = np.degrees(math.atan(5.0 / 100.0))  # the quay's foot (its waterline)
+    mirror_bottom = np.degrees(math.atan(15.0 / 100.0))
+    below_horizon = np.degrees(-elev[:, 30] - cam.dip_rad)
+    expected = np.flatnonzero((below_horizon >= mirror_top) & (below_horizon <= mirror_bottom))
+    assert abs(rows[0] - expected[0]) <= 1 and abs(rows[-1] - expected[-1]) <= 1
+    assert np.allclose(radiance[hit], radiance[hit][0])  # a uniform quay mirrors one radiance

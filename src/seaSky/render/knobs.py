@@ -21,7 +21,7 @@ LOG_UNIFORM_KNOBS = (
     "camera_height_m", "extinction_km", "fog_visibility_km", "cloud_base_m", "swell_wavelength_m",
     "land_height_deg", "land_distance_factor", "land_strip_deg", "vessel_length_m", "vessel_distance_m",
     "buoy_distance_m", "agc_plateau", "display_gamma", "shore_camera_height_m", "shore_waterline_m",
-    "surf_width_m", "glare_width_deg",
+    "surf_width_m", "glare_width_deg", "harbour_distance_m",
 )  # fmt: skip
 
 
@@ -97,6 +97,15 @@ class SceneConfig:
     own_bow_prob: float
     own_railing_prob: float
     own_vessel_temp_offset_k: Range
+    # harbour seen from a boat: quays, buildings, bridges, moored boats, reflections
+    harbour_prob: float
+    harbour_camera_height_m: Range
+    harbour_wind_ms: Range
+    harbour_structures: Range
+    harbour_distance_m: Range
+    harbour_bridge_prob: float
+    harbour_temp_offset_k: Range
+    harbour_moored_boats: Range
     # shore view: surf zone and beach
     shore_prob: float
     shore_camera_height_m: Range

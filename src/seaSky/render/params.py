@@ -115,6 +115,18 @@ class ShoreParams:
 
 
 @dataclass(frozen=True)
+class HarbourParams:
+    """A harbour seen from a boat (see :mod:`seaSky.render.harbour`); its own random stream (which also
+    draws the structures and moored boats while rendering)."""
+
+    harbour: bool
+    harbour_camera_height_m: float
+    harbour_wind_ms: float
+    harbour_structures: int
+    harbour_moored_boats: int
+
+
+@dataclass(frozen=True)
 class GlareParams:
     """A bright source (low sun, bright sky) mirrored by a large area of water; its own random stream."""
 
@@ -185,6 +197,7 @@ class SceneParams:
     coast: CoastParams
     floating: FloatingParams
     shore: ShoreParams
+    harbour: HarbourParams
     glare: GlareParams
     own_vessel: OwnVesselParams
     sensor: SensorParams
@@ -196,6 +209,24 @@ class SceneParams:
         for group in dataclasses.fields(self):
             meta.update(dataclasses.asdict(getattr(self, group.name)))
         return meta
+
+
+@dataclass(frozen=True)
+class Streams:
+    """The random streams of the elements added after the first renderer, each seeded by (scene seed, its
+    number) apart from the scene's own stream: turning one element on or off leaves every other draw,
+    and so the rest of the scene, as it was."""
+
+    pipeline: np.random.Generator
+    shore: np.random.Generator
+    glare: np.random.Generator
+    own_vessel: np.random.Generator
+    harbour: np.random.Generator
+
+    @classmethod
+    def of(cls, seed: int) -> Streams:
+        names = [f.name for f in dataclasses.fields(cls)]
+        return cls(**{name: np.random.default_rng([seed, k + 1]) for k, name in enumerate(names)})
 
 
 def uniform(rng: np.random.Generator, r: Range) -> float:
@@ -249,6 +280,21 @@ def sample_shore_params(rng: np.random.Generator, cfg: SceneConfig) -> ShorePara
     )
 
 
+def sample_harbour_params(rng: np.random.Generator, cfg: SceneConfig) -> HarbourParams:
+    """Draw a harbour view (from its own random stream)."""
+    return HarbourParams(
+        harbour=bool(rng.random() < cfg.harbour_prob),
+        harbour_camera_height_m=log_uniform(rng, cfg.harbour_camera_height_m),
+        harbour_wind_ms=uniform(rng, cfg.harbour_wind_ms),
+        harbour_structures=int(
+            rng.integers(round(cfg.harbour_structures[0]), round(cfg.harbour_structures[1]) + 1)
+        ),
+        harbour_moored_boats=int(
+            rng.integers(round(cfg.harbour_moored_boats[0]), round(cfg.harbour_moored_boats[1]) + 1)
+        ),
+    )
+
+
 def sample_glare_params(rng: np.random.Generator, cfg: SceneConfig, hfov_deg: float) -> GlareParams:
     """Draw glare (from its own random stream)."""
     return GlareParams(
@@ -284,21 +330,23 @@ def sample_scene_params(
     cfg: SceneConfig,
     width: int,
     height: int,
-    pipeline_rng: np.random.Generator,
-    shore_rng: np.random.Generator,
-    glare_rng: np.random.Generator,
-    own_vessel_rng: np.random.Generator,
+    streams: Streams,
 ) -> SceneParams:
     """Draw one scene's parameters (the sea temperature is drawn right after the air's, as it follows it);
-    the camera pipeline's, shore view's, glare's and own vessel's each from a stream of its own (a shore
-    view puts the camera at ``shore_camera_height_m``)."""
+    the camera pipeline's, shore view's, harbour's, glare's and own vessel's each from a stream of its
+    own (a shore view puts the camera at ``shore_camera_height_m``; a harbour view, not in a shore view,
+    at ``harbour_camera_height_m`` over calm water)."""
     u, lu = uniform, log_uniform
 
     hfov_deg = u(rng, cfg.hfov_deg)
     camera_height_m = lu(rng, cfg.camera_height_m)  # drawn in every scene: the stream stays the same
-    shore = sample_shore_params(shore_rng, cfg)
+    shore = sample_shore_params(streams.shore, cfg)
+    harbour = sample_harbour_params(streams.harbour, cfg)
     if shore.shore:
         camera_height_m = shore.shore_camera_height_m
+        harbour = dataclasses.replace(harbour, harbour=False)
+    elif harbour.harbour:
+        camera_height_m = harbour.harbour_camera_height_m
     if rng.random() < cfg.large_roll_prob:
         roll_deg = float(rng.uniform(-cfg.roll_max_deg, cfg.roll_max_deg))
     else:
@@ -392,7 +440,11 @@ def sample_scene_params(
         motion_blur_px=u(rng, cfg.motion_blur_px) if rng.random() < cfg.motion_blur_prob else 0.0,
         motion_blur_angle_deg=float(rng.uniform(0, 180)),
     )
-    glare = sample_glare_params(glare_rng, cfg, hfov_deg)
-    own_vessel = sample_own_vessel_params(own_vessel_rng, cfg)
-    pipeline = sample_pipeline_params(pipeline_rng, cfg)
-    return SceneParams(camera, atmosphere, sea, coast, floating, shore, glare, own_vessel, sensor, pipeline)
+    glare = sample_glare_params(streams.glare, cfg, hfov_deg)
+    own_vessel = sample_own_vessel_params(streams.own_vessel, cfg)
+    pipeline = sample_pipeline_params(streams.pipeline, cfg)
+    if harbour.harbour:
+        sea = dataclasses.replace(sea, wind_ms=harbour.harbour_wind_ms)
+    return SceneParams(
+        camera, atmosphere, sea, coast, floating, shore, harbour, glare, own_vessel, sensor, pipeline
+    )

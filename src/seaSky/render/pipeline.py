@@ -12,19 +12,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seaSky.errors import ConfigError
-from seaSky.render import geometry, own_vessel, physics, sensor, shore, surfaces, truth
+from seaSky.render import geometry, harbour, own_vessel, physics, sensor, shore, surfaces, truth
 from seaSky.render.camera import camera_output
 from seaSky.render.coast import paint_coast
 from seaSky.render.floating import behind_coast, draw_object, sample_objects
 from seaSky.render.knobs import SceneConfig
-from seaSky.render.params import CameraPipelineParams, sample_scene_params
+from seaSky.render.params import CameraPipelineParams, Streams, sample_scene_params
 
 MIN_SIZE, MAX_SIZE = 16, 8192
-
-
-# random streams of their own, seeded by (scene seed, stream), for the elements added after the first
-# renderer: turning one off or on leaves every other draw, and so the rest of the scene, as it was
-PIPELINE_STREAM, SHORE_STREAM, GLARE_STREAM, OWN_VESSEL_STREAM = 1, 2, 3, 4
 
 
 @dataclass
@@ -67,11 +62,8 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     if not isinstance(cfg, SceneConfig):
         raise ConfigError(f"scene must be a SceneConfig, got {type(cfg).__name__}")
     rng = np.random.default_rng(seed)
-    pipeline_rng = np.random.default_rng([seed, PIPELINE_STREAM])
-    shore_rng = np.random.default_rng([seed, SHORE_STREAM])
-    glare_rng = np.random.default_rng([seed, GLARE_STREAM])
-    own_rng = np.random.default_rng([seed, OWN_VESSEL_STREAM])
-    params = sample_scene_params(rng, cfg, width, height, pipeline_rng, shore_rng, glare_rng, own_rng)
+    streams = Streams.of(seed)
+    params = sample_scene_params(rng, cfg, width, height, streams)
     camera, atm, sea_params, sens = params.camera, params.atmosphere, params.sea, params.sensor
     cam = geometry.Camera(
         width,
@@ -97,16 +89,22 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
             floating = [o for o in floating if not behind_coast(o, params.coast, cam.horizon_distance_m)]
     coast = obj.copy()
     plane = geometry.water_plane(cam, elev, az)
+    structures, mirror = [], None
+    if params.harbour.harbour:
+        harbour_scene = harbour.HarbourScene.sample(streams.harbour, cfg, params, b_atm)
+        structures = harbour_scene.draw(cam, elev, az, sky, obj)
+        floating = harbour_scene.with_moored_boats(streams.harbour, params, floating)
+        mirror = harbour_scene.mirror(az, plane.dist)
     surf = beach = None
     if params.shore.shore:
-        surf, beach = shore.surf_foam(shore_rng, params.shore, plane.gx, plane.gz, plane.fz)
+        surf, beach = shore.surf_foam(streams.shore, params.shore, plane.gx, plane.gz, plane.fz)
         beach &= sea_geom
         floating = [o for o in floating if not shore.on_beach(o, params.shore)]
     sea = surfaces.sea_radiance(
-        rng, sea_params, cam, elev, az, reflected, floating, plane, surf, params.glare
+        rng, sea_params, cam, elev, az, reflected, floating, plane, surf, params.glare, mirror
     )
     if beach is not None:
-        sand = shore.beach_radiance(shore_rng, params.shore, atm.air_temp_k, reflected, (height, width))
+        sand = shore.beach_radiance(streams.shore, params.shore, atm.air_temp_k, reflected, (height, width))
         sea = np.where(beach, sand, sea)
     # air path between camera and water: clear-air extinction plus fog, emitting like the lower atmosphere
     k_ext = atm.extinction_per_m
@@ -122,7 +120,7 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
         )
     own_part = None
     if params.own_vessel.own_vessel:
-        own_part = own_vessel.paint(own_rng, params.own_vessel, atm.air_temp_k, radiance, obj)
+        own_part = own_vessel.paint(streams.own_vessel, params.own_vessel, atm.air_temp_k, radiance, obj)
     mask = (sea_geom & ~obj).astype(np.uint8)
 
     # sensor: optics, fog scattering blur, vignetting, gain, noise
@@ -145,14 +143,18 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
         "horizon_distance_km": cam.horizon_distance_m / 1000,
         "dip_deg": math.degrees(cam.dip_rad),
     }
-    # ground truth: the upper boundary of the sea (the sea-sky horizon, or a near coast's waterline)
-    rows, kind = truth.horizon_truth(cam, sea_sky_rows, coast, front_waterline)
+    # ground truth: the upper boundary of the sea (the sea-sky horizon, or the waterline of a near coast
+    # or quay that hides it)
+    waterlines = [] if front_waterline is None else [(front_waterline, coast)]
+    waterlines += harbour.quay_waterlines(structures, cam)
+    rows, kind = truth.horizon_truth(cam, sea_sky_rows, waterlines)
     meta.update(kind)
     meta.update(geometry.horizon_chord(rows, height))
     meta.update(truth.horizon_contrast(clean, mask, obj, rows, sens.noise_sigma_counts))
     meta["sea_fraction"] = float(mask.mean())
     meta["coast_fraction"] = float(coast.mean())
     meta["beach_fraction"] = float(beach.mean()) if beach is not None else 0.0
+    meta["harbour_fraction"] = float(sum(pixels.mean() for _, pixels in structures))
     meta["own_vessel_fraction"] = float(own_part.mean()) if own_part is not None else 0.0
     meta["saturated_fraction"] = float((image >= sensor.MAX_COUNTS).mean())
     return Scene(

@@ -53,6 +53,7 @@ def compute_stats(out_dir: str | os.PathLike, plot: bool = True) -> dict:
         if with_h
         else 0.0,
         "share_shore_view": float(np.mean([r.get("shore") == "True" for r in rows])),
+        "share_harbour_view": float(np.mean([r.get("harbour") == "True" for r in rows])),
         "share_glare": float(np.mean([r.get("glare") == "True" for r in rows])),
         "share_own_vessel": float(np.mean([r.get("own_vessel") == "True" for r in rows])),
         "camera_pipeline": _pipeline_shares(rows),

@@ -94,10 +94,12 @@ def sea_radiance(
     plane: WaterPlane,
     surf: np.ndarray | None = None,
     glare: GlareParams | None = None,
+    mirror=None,
 ) -> np.ndarray:
     """Sea radiance per pixel (meaningful below the horizon) on the water ``plane``; ``surf``: the foam
     cover of a surf zone (:mod:`seaSky.render.shore`), or None; ``glare``: a broad bright source mirrored
-    by the water (drawn when ``glare.glare``)."""
+    by the water (drawn when ``glare.glare``); ``mirror``: a function of the mirrored rays' elevation
+    (deg) giving (radiance, hit) of structures the water mirrors instead of the sky, or None."""
     dip, d_h = cam.dip_rad, cam.horizon_distance_m
     beta = np.maximum(-elev - np.float32(dip), np.float32(0.0))
     gx, gz, fz, fx = plane.gx, plane.gz, plane.fz, plane.fx
@@ -145,7 +147,11 @@ def sea_radiance(
     b_sea = float(physics.planck(sea.sea_temp_k))
     skin = fractal_noise(rng, *elev.shape, base_cells=3, octaves=4, aspect=4.0, work_scale=4)
     b_skin = np.float32(b_sea) + np.float32(physics.dplanck_dt(sea.sea_temp_k) * sea.skin_temp_var_k) * skin
-    radiance = eps * b_skin + (1 - eps) * reflected(np.float32(90.0) - refl_elev)
+    mirrored = reflected(np.float32(90.0) - refl_elev)
+    if mirror is not None:
+        structure, hit = mirror(refl_elev)
+        mirrored = np.where(hit, structure, mirrored)
+    radiance = eps * b_skin + (1 - eps) * mirrored
     # foam: whitecaps / breaking bands (elongated along the crests) + vessel wakes
     foam = np.zeros_like(elev)
     if sea.foam:

@@ -25,21 +25,30 @@ def near_coast_cover(coast: np.ndarray, waterline_rows: np.ndarray) -> float | N
 
 
 def horizon_truth(
-    cam: geometry.Camera, sea_sky_rows: np.ndarray, coast: np.ndarray, front_waterline: float | None
+    cam: geometry.Camera, sea_sky_rows: np.ndarray, waterlines: list[tuple[float, np.ndarray]]
 ) -> tuple[np.ndarray, dict]:
-    """The true upper boundary of the sea per column (sub-pixel rows) and its meta: ``horizon_kind``
-    (``sea_sky``: the horizon's ``sea_sky_rows``, or ``waterline`` where a near coast covers most of the
-    frame's width) and ``near_coast_cover`` (None without a near coast's waterline in frame)."""
-    rows = sea_sky_rows
+    """The true upper boundary of the sea per column (sub-pixel rows) and its meta.
+
+    ``waterlines``: (elevation of the waterline, pixels) of things standing on the water nearer than the
+    horizon (a coast's front ridge, quays). The nearest one that stands on at least
+    MIN_NEAR_COAST_COVER of the columns with its waterline in frame hides the horizon: its waterline is
+    the truth (``horizon_kind`` ``waterline``); else the horizon's ``sea_sky_rows`` (``sea_sky``).
+    ``near_coast_cover``: the cover of the nearest waterline in frame (None: none in frame).
+    """
     meta: dict = {"horizon_kind": "sea_sky", "near_coast_cover": None}
-    if front_waterline is not None and front_waterline < -cam.dip_rad:
-        waterline = geometry.horizon_rows(cam, elevation_rad=front_waterline)
-        cover = near_coast_cover(coast, waterline)
-        meta["near_coast_cover"] = cover
-        if cover is not None and cover >= MIN_NEAR_COAST_COVER:
-            rows = waterline
+    for elevation, pixels in sorted(waterlines, key=lambda w: w[0]):  # nearest (lowest) first
+        if elevation >= -cam.dip_rad:
+            continue  # on the horizon
+        waterline = geometry.horizon_rows(cam, elevation_rad=elevation)
+        cover = near_coast_cover(pixels, waterline)
+        if cover is None:
+            continue
+        if meta["near_coast_cover"] is None:
+            meta["near_coast_cover"] = cover
+        if cover >= MIN_NEAR_COAST_COVER:
             meta["horizon_kind"] = "waterline"
-    return rows, meta
+            return waterline, meta
+    return sea_sky_rows, meta
 
 
 def horizon_contrast(

@@ -1,0 +1,216 @@
+"""A harbour seen from a boat: quay walls with buildings on them and bridges on pillars, standing on the
+water at tens to hundreds of metres, and their mirror images on the calm harbour water.
+
+A structure stands at a horizontal distance d and spans an azimuth range; it occupies a set of points
+(azimuth, height above the water z) (:meth:`Structure.occupies`). A pixel whose ray passes distance d at
+height z = d (elevation - e_w) above the structure's waterline elevation e_w (the water model's, as for
+vessels) sees the structure there (label 0). Water in front of it mirrors it: a ray that meets the
+water at distance D < d and leaves it upwards at the mirrored elevation (tilted by the wave slopes)
+reaches the structure at height z = (d - D) tan(elevation); the water there mirrors the structure's
+radiance instead of the sky's (label 1: a reflection is water). Structures are grey bodies of their own
+temperature and texture, seen through the air path; both views sample the same radiance, so a
+reflection matches its structure. Where a quay stands on 3/4 of the columns with its waterline in
+frame, that waterline is the horizon truth (the sea's upper boundary), as for a near coast: a quay is
+the edge of the land, so no sea is seen behind it even where it is lower than the camera. A bridge's
+deck stands above the water, the sea goes on beneath it, and the sea-sky horizon stays the truth.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from seaSky.render import physics
+from seaSky.render.floating import FloatingObject, sample_object
+from seaSky.render.geometry import Camera, waterline_elevation
+from seaSky.render.knobs import SceneConfig
+from seaSky.render.noise import fractal_noise
+from seaSky.render.params import HarbourParams, SceneParams, log_uniform, uniform
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A quay (with buildings) or a bridge at ``dist_m``, from azimuth ``az0_deg`` to ``az1_deg``."""
+
+    kind: str  # "quay" or "bridge"
+    dist_m: float
+    az0_deg: float
+    az1_deg: float
+    profile_deg: np.ndarray  # azimuth grid of the height profile (deg)
+    top_m: np.ndarray  # quay: top of quay + buildings at each profile azimuth; bridge: 1 on a pillar, else 0
+    deck_m: float = 0.0  # bridge: underside of the deck above the water
+    deck_thick_m: float = 0.0
+    temp_k: float = 290.0
+    texture_k: float = 1.0
+
+    def occupies(self, az_deg: np.ndarray, z_m: np.ndarray) -> np.ndarray:
+        """Whether the structure holds the point at azimuth ``az_deg`` and height ``z_m`` above the water."""
+        inside = (az_deg >= self.az0_deg) & (az_deg <= self.az1_deg) & (z_m >= 0.0)
+        top = np.interp(az_deg, self.profile_deg, self.top_m)
+        if self.kind == "quay":
+            return inside & (z_m <= top)
+        deck = (z_m >= self.deck_m) & (z_m <= self.deck_m + self.deck_thick_m)
+        pillar = (top > 0.5) & (z_m <= self.deck_m)
+        return inside & (deck | pillar)
+
+
+def sample_structures(
+    rng: np.random.Generator, cfg: SceneConfig, n: int, hfov_deg: float, air_temp_k: float
+) -> list[Structure]:
+    """The harbour's ``n`` structures, far to near."""
+    out = []
+    for _ in range(n):
+        dist = log_uniform(rng, cfg.harbour_distance_m)
+        bridge = rng.random() < cfg.harbour_bridge_prob
+        width = rng.uniform(0.4, 1.6) * hfov_deg
+        centre = rng.uniform(-0.6, 0.6) * hfov_deg
+        az0, az1 = centre - width / 2, centre + width / 2
+        grid = np.linspace(az0, az1, 2048)
+        metres = np.radians(grid - az0) * dist  # along the structure
+        if bridge:
+            spacing, thick = rng.uniform(15.0, 60.0), rng.uniform(1.5, 4.0)
+            top = ((metres % spacing) < thick).astype(np.float64)
+        else:
+            top = np.full(grid.shape, rng.uniform(0.5, 3.0))  # the quay wall
+            x = rng.uniform(0.0, 30.0)
+            while x < metres[-1]:  # buildings, cranes, sheds along the quay
+                w = rng.uniform(4.0, 40.0)
+                if rng.random() < 0.7:
+                    top[(metres >= x) & (metres < x + w)] += rng.uniform(2.0, 28.0)
+                x += w + rng.uniform(0.0, 25.0)
+        out.append(
+            Structure(
+                kind="bridge" if bridge else "quay",
+                dist_m=dist,
+                az0_deg=az0,
+                az1_deg=az1,
+                profile_deg=grid,
+                top_m=top,
+                deck_m=rng.uniform(4.0, 25.0) if bridge else 0.0,
+                deck_thick_m=rng.uniform(1.0, 3.5) if bridge else 0.0,
+                temp_k=air_temp_k + uniform(rng, cfg.harbour_temp_offset_k),
+                texture_k=rng.uniform(0.5, 3.0),
+            )
+        )
+    return sorted(out, key=lambda s: -s.dist_m)
+
+
+class HarbourScene:
+    """The structures of one harbour with their radiance as a function of (azimuth, height)."""
+
+    @classmethod
+    def sample(
+        cls, rng: np.random.Generator, cfg: SceneConfig, params: SceneParams, b_atm: float
+    ) -> HarbourScene:
+        """The harbour of a scene, seen through its air path (``b_atm``: the sky's band radiance)."""
+        atm = params.atmosphere
+        n = params.harbour.harbour_structures
+        structures = sample_structures(rng, cfg, n, params.camera.hfov_deg, atm.air_temp_k)
+        b_path = float(physics.planck(atm.air_temp_k)) if atm.fog else b_atm
+        return cls(rng, structures, atm.extinction_per_m, b_path)
+
+    def with_moored_boats(
+        self, rng: np.random.Generator, params: SceneParams, floating: list[FloatingObject]
+    ) -> list[FloatingObject]:
+        """The scene's vessels and buoys not hidden behind a structure, and boats moored at the quays."""
+        kept = [o for o in floating if not behind_structure(o, self.structures)]
+        temps = (params.atmosphere.air_temp_k, params.sea.sea_temp_k)
+        return kept + moored_boats(rng, params.harbour, self.structures, *temps)
+
+    def __init__(self, rng: np.random.Generator, structures: list[Structure], k_ext: float, b_path: float):
+        self.structures = structures
+        self.k_ext = k_ext
+        self.b_path = b_path
+        # one texture per structure on a (height, azimuth) grid: 64 x 512 cells over 40 m x its extent
+        self.textures = [
+            fractal_noise(rng, 64, 512, base_cells=16, octaves=4, aspect=0.5) for _ in structures
+        ]
+
+    def _radiance(self, i: int, az_deg: np.ndarray, z_m: np.ndarray) -> np.ndarray:
+        s = self.structures[i]
+        u = (az_deg - s.az0_deg) / max(s.az1_deg - s.az0_deg, 1e-6) * 511.0
+        v = np.clip(z_m / 40.0, 0.0, 1.0) * 63.0
+        tex = ndimage.map_coordinates(self.textures[i], [v, u], order=1, mode="nearest").astype(np.float32)
+        temp = np.float32(s.temp_k) + np.float32(s.texture_k) * tex
+        tau = np.float32(math.exp(-s.dist_m * self.k_ext))
+        return tau * physics.planck(temp).astype(np.float32) + (1 - tau) * np.float32(self.b_path)
+
+    def draw(
+        self, cam: Camera, elev: np.ndarray, az: np.ndarray, radiance: np.ndarray, obj: np.ndarray
+    ) -> list[tuple[Structure, np.ndarray]]:
+        """Draw the structures (far to near) into radiance and obj; return each with the pixels it shows."""
+        az_deg = np.degrees(az)
+        shown = []
+        below_horizon = elev < -np.float32(cam.dip_rad)
+        for i, s in enumerate(self.structures):
+            # height above the water where the ray passes the structure, from its waterline (as vessels)
+            e_w, hidden = waterline_elevation(s.dist_m, cam.height_m, cam.dip_rad, cam.horizon_distance_m)
+            z = (elev - np.float32(e_w)) * np.float32(s.dist_m) + np.float32(hidden)
+            hit = s.occupies(az_deg, z)
+            if s.kind == "quay":  # a quay is the edge of the land: nothing but land behind it
+                hit |= below_horizon & (z >= 0) & (az_deg >= s.az0_deg) & (az_deg <= s.az1_deg)
+            if hit.any():
+                radiance[hit] = self._radiance(i, az_deg[hit], z[hit])
+                for _, earlier in shown:
+                    earlier &= ~hit  # hidden by this nearer one
+            shown.append((s, hit))
+        for _, pixels in shown:
+            obj |= pixels
+        return shown
+
+    def mirror(self, az: np.ndarray, dist: np.ndarray):
+        """A function of the mirrored rays' elevation (deg, per water pixel): (radiance the water mirrors,
+        where it mirrors a structure rather than the sky). ``dist``: where each ray meets the water (m)."""
+        az_deg = np.degrees(az)
+
+        def reflect(refl_elev_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            out = np.zeros(az.shape, np.float32)
+            hit_any = np.zeros(az.shape, bool)
+            tan_e = np.tan(np.radians(refl_elev_deg))
+            for i, s in reversed(list(enumerate(self.structures))):  # near to far: the nearest is seen
+                z = (np.float32(s.dist_m) - dist) * tan_e
+                hit = s.occupies(az_deg, z) & (dist < s.dist_m) & ~hit_any
+                if hit.any():
+                    out[hit] = self._radiance(i, az_deg[hit], z[hit])
+                    hit_any |= hit
+            return out, hit_any
+
+        return reflect
+
+
+def behind_structure(obj: FloatingObject, structures: list[Structure]) -> bool:
+    """Whether a vessel or buoy lies beyond a structure within its azimuth extent (hidden; a bridge too,
+    for simplicity)."""
+    return any(obj.dist_m > s.dist_m and s.az0_deg <= obj.az_deg <= s.az1_deg for s in structures)
+
+
+def moored_boats(
+    rng: np.random.Generator,
+    p: HarbourParams,
+    structures: list[Structure],
+    air_temp_k: float,
+    sea_temp_k: float,
+) -> list[FloatingObject]:
+    """Boats moored along the quays, a few metres in front of them, not moving."""
+    quays = [s for s in structures if s.kind == "quay"]
+    boats = []
+    for _ in range(p.harbour_moored_boats if quays else 0):
+        quay = quays[int(rng.integers(len(quays)))]
+        dist = quay.dist_m * float(rng.uniform(0.9, 0.98))
+        az = float(rng.uniform(quay.az0_deg, quay.az1_deg))
+        boat = sample_object(rng, "vessel", dist, az, air_temp_k, sea_temp_k, float(rng.uniform(5.0, 40.0)))
+        boats.append(dataclasses.replace(boat, moving=False))
+    return boats
+
+
+def quay_waterlines(shown: list[tuple[Structure, np.ndarray]], cam: Camera) -> list[tuple[float, np.ndarray]]:
+    """(waterline elevation, pixels) of the quays: like a near coast, a quay hides the sea behind it."""
+    return [
+        (waterline_elevation(s.dist_m, cam.height_m, cam.dip_rad, cam.horizon_distance_m)[0], pixels)
+        for s, pixels in shown
+        if s.kind == "quay"
+    ]
