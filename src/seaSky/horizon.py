@@ -5,9 +5,9 @@ x = 0 and x = width - 1. With the mask convention "pixel (x, y) is sea iff y > l
 the last non-sea row r - 1 and the first sea row r of a column lies at y = r - 0.5.
 
 Method of `fit_horizon`:
-1. Clean the mask: keep the sea components that touch the bottom row (drops sea-classified blobs in the
-   sky, e.g. foam or glint "above" the horizon), then fill non-sea components that do not touch the top row
-   (holes in the sea, vessels and buoys fully inside the sea).
+1. Clean the mask: fill non-sea components that do not touch the top row (holes in the sea, vessels and
+   buoys fully inside the sea, the camera's own bow or railing), then keep the sea components that touch
+   the bottom row (drops sea-classified blobs in the sky, e.g. foam or glint "above" the horizon).
 2. Candidates: every sky -> sea transition down every column, at y = r - 0.5, or, with a probability map,
    where the probability crosses 0.5 between rows r - 1 and r (sub-pixel). Columns whose boundary lies
    outside the frame (steep lines entering through a side) simply give no candidate.
@@ -175,9 +175,11 @@ def _keep_touching(region: np.ndarray, row: int) -> np.ndarray:
 
 
 def _clean(sea: np.ndarray) -> np.ndarray:
-    """Sea connected to the bottom row, with holes (non-sea not connected to the top row) filled."""
-    sea = _keep_touching(sea, -1)
-    return ~_keep_touching(~sea, 0)
+    """Holes in the sea (non-sea not connected to the top row: vessels and foam inside the sea, the bow
+    or a railing of the camera's own boat in the foreground) filled first, so that a railing across the
+    frame does not cut the sea off the bottom row; then the sea connected to the bottom row."""
+    sea = ~_keep_touching(~sea, 0)
+    return _keep_touching(sea, -1)
 
 
 def _candidates(sea: np.ndarray, prob: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

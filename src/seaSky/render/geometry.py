@@ -82,17 +82,27 @@ def horizon_rows(cam: Camera, elevation_rad: float | None = None) -> np.ndarray:
 
     Elevation falls monotonically down a column for |roll| < 45 deg, so the row is unique.
     """
+    target = -cam.dip_rad if elevation_rad is None else elevation_rad
+    return rows_where(cam, lambda azimuth: target)
+
+
+def rows_where(cam: Camera, target) -> np.ndarray:
+    """For each column x, the sub-pixel row y where the ray's elevation falls to ``target(azimuth)``
+    (radians; e.g. the waterline of a straight wall, whose distance changes with the azimuth)."""
     x = np.arange(cam.width, dtype=np.float64)
     span = 4.0 * (cam.height + cam.width)
     lo = np.full(cam.width, -span)
     hi = np.full(cam.width, cam.height + span)
-    target = -cam.dip_rad if elevation_rad is None else elevation_rad
     for _ in range(42):
         mid = 0.5 * (lo + hi)
-        above = ray_angles(cam, x, mid)[0] > target
+        elevation, azimuth = ray_angles(cam, x, mid)
+        above = elevation > target(azimuth)
         lo = np.where(above, mid, lo)
         hi = np.where(above, hi, mid)
     return 0.5 * (lo + hi)
+
+
+NO_CHORD = {"y_left": None, "y_right": None, "horizon_angle_deg": None, "horizon_max_dev_px": None}
 
 
 def horizon_chord(rows: np.ndarray, height: int) -> dict:
@@ -103,7 +113,7 @@ def horizon_chord(rows: np.ndarray, height: int) -> dict:
     width = len(rows)
     inside = (rows > 0) & (rows < height - 1)
     if not inside.any():
-        return {"y_left": None, "y_right": None, "horizon_angle_deg": None, "horizon_max_dev_px": None}
+        return dict(NO_CHORD)
     y0, y1 = float(rows[0]), float(rows[-1])
     chord = y0 + (y1 - y0) * np.arange(width) / max(width - 1, 1)
     angle = np.arctan2(y1 - y0, width - 1)

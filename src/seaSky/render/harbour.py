@@ -26,69 +26,106 @@ from scipy import ndimage
 
 from seaSky.render import physics
 from seaSky.render.floating import FloatingObject, sample_object
-from seaSky.render.geometry import Camera, waterline_elevation
+from seaSky.render.geometry import Camera, rows_where
 from seaSky.render.knobs import SceneConfig
 from seaSky.render.noise import fractal_noise
 from seaSky.render.params import HarbourParams, SceneParams, log_uniform, uniform
 
+MAX_OBLIQUE_DEG = 70.0  # a wall is seen up to this angle from its normal
+
 
 @dataclass(frozen=True)
 class Structure:
-    """A quay (with buildings) or a bridge at ``dist_m``, from azimuth ``az0_deg`` to ``az1_deg``."""
+    """A straight quay wall (with buildings) or bridge: ``dist_m`` from the camera along its normal, which
+    points to azimuth ``facing_deg``; it runs from ``t0_m`` to ``t1_m`` along the wall (0 = the foot of
+    the normal)."""
 
     kind: str  # "quay" or "bridge"
     dist_m: float
-    az0_deg: float
-    az1_deg: float
-    profile_deg: np.ndarray  # azimuth grid of the height profile (deg)
-    top_m: np.ndarray  # quay: top of quay + buildings at each profile azimuth; bridge: 1 on a pillar, else 0
+    facing_deg: float
+    t0_m: float
+    t1_m: float
+    profile_m: np.ndarray  # positions along the wall of the height profile (m)
+    top_m: np.ndarray  # quay: top of quay + buildings at each position; bridge: 1 on a pillar, else 0
     deck_m: float = 0.0  # bridge: underside of the deck above the water
     deck_thick_m: float = 0.0
     temp_k: float = 290.0
     texture_k: float = 1.0
 
+    def distance(self, az_deg: np.ndarray) -> np.ndarray:
+        """Horizontal distance (m) to the wall along azimuth ``az_deg`` (inf where it is not in view)."""
+        off = np.radians(az_deg - self.facing_deg)
+        seen = np.abs(off) < np.radians(MAX_OBLIQUE_DEG)
+        return np.where(seen, self.dist_m / np.cos(np.where(seen, off, 0.0)), np.inf).astype(np.float32)
+
+    def along(self, az_deg: np.ndarray) -> np.ndarray:
+        """Position along the wall (m) where azimuth ``az_deg`` meets it."""
+        off = np.clip(np.radians(az_deg - self.facing_deg), -1.5, 1.5)
+        return (self.dist_m * np.tan(off)).astype(np.float32)
+
+    def spans(self, az_deg: np.ndarray) -> np.ndarray:
+        """Whether azimuth ``az_deg`` meets the wall within its extent."""
+        t = self.along(az_deg)
+        return np.isfinite(self.distance(az_deg)) & (t >= self.t0_m) & (t <= self.t1_m)
+
     def occupies(self, az_deg: np.ndarray, z_m: np.ndarray) -> np.ndarray:
         """Whether the structure holds the point at azimuth ``az_deg`` and height ``z_m`` above the water."""
-        inside = (az_deg >= self.az0_deg) & (az_deg <= self.az1_deg) & (z_m >= 0.0)
-        top = np.interp(az_deg, self.profile_deg, self.top_m)
+        inside = self.spans(az_deg) & (z_m >= 0.0)
+        top = np.interp(self.along(az_deg), self.profile_m, self.top_m)
         if self.kind == "quay":
             return inside & (z_m <= top)
         deck = (z_m >= self.deck_m) & (z_m <= self.deck_m + self.deck_thick_m)
         pillar = (top > 0.5) & (z_m <= self.deck_m)
         return inside & (deck | pillar)
 
+    def waterline(self, cam: Camera):
+        """Elevation (rad) of the wall's waterline as a function of azimuth (rad), as the water model has
+        it (:func:`seaSky.render.geometry.waterline_elevation`)."""
+
+        def elevation(azimuth: np.ndarray) -> np.ndarray:
+            d = np.minimum(self.distance(np.degrees(azimuth)), 0.999 * cam.horizon_distance_m)
+            return -cam.dip_rad - np.arctan(cam.height_m * (1.0 / d - 1.0 / cam.horizon_distance_m))
+
+        return elevation
+
 
 def sample_structures(
     rng: np.random.Generator, cfg: SceneConfig, n: int, hfov_deg: float, air_temp_k: float
 ) -> list[Structure]:
-    """The harbour's ``n`` structures, far to near."""
+    """The harbour's ``n`` structures, far to near: at most one quay (one land edge, so that the sea's
+    upper boundary is one line: its waterline, or the horizon beside it), the others bridges. A quay runs
+    across the whole view or stands in a part of it (the horizon beside it)."""
     out = []
     for _ in range(n):
         dist = log_uniform(rng, cfg.harbour_distance_m)
-        bridge = rng.random() < cfg.harbour_bridge_prob
-        width = rng.uniform(0.4, 1.6) * hfov_deg
-        centre = rng.uniform(-0.6, 0.6) * hfov_deg
-        az0, az1 = centre - width / 2, centre + width / 2
-        grid = np.linspace(az0, az1, 2048)
-        metres = np.radians(grid - az0) * dist  # along the structure
+        bridge = rng.random() < cfg.harbour_bridge_prob or any(s.kind == "quay" for s in out)
+        facing = rng.uniform(-25.0, 25.0)
+        if not bridge and rng.random() < 0.5:  # across the whole view
+            t0, t1 = -dist * 3.0, dist * 3.0
+        else:  # in a part of it
+            centre = dist * math.tan(math.radians(rng.uniform(-0.5, 0.5) * hfov_deg - facing))
+            half = dist * math.radians(hfov_deg) * rng.uniform(0.08, 0.25) * (3.0 if bridge else 1.0)
+            t0, t1 = centre - half, centre + half
+        grid = np.linspace(t0, t1, 4096)
         if bridge:
             spacing, thick = rng.uniform(15.0, 60.0), rng.uniform(1.5, 4.0)
-            top = ((metres % spacing) < thick).astype(np.float64)
+            top = (((grid - t0) % spacing) < thick).astype(np.float64)
         else:
             top = np.full(grid.shape, rng.uniform(0.5, 3.0))  # the quay wall
-            x = rng.uniform(0.0, 30.0)
-            while x < metres[-1]:  # buildings, cranes, sheds along the quay
+            x = t0 + rng.uniform(0.0, 30.0)
+            while x < t1:  # buildings, cranes, sheds along the quay
                 w = rng.uniform(4.0, 40.0)
                 if rng.random() < 0.7:
-                    top[(metres >= x) & (metres < x + w)] += rng.uniform(2.0, 28.0)
+                    top[(grid >= x) & (grid < x + w)] += rng.uniform(2.0, 28.0)
                 x += w + rng.uniform(0.0, 25.0)
         out.append(
             Structure(
                 kind="bridge" if bridge else "quay",
                 dist_m=dist,
-                az0_deg=az0,
-                az1_deg=az1,
-                profile_deg=grid,
+                facing_deg=facing,
+                t0_m=t0,
+                t1_m=t1,
+                profile_m=grid,
                 top_m=top,
                 deck_m=rng.uniform(4.0, 25.0) if bridge else 0.0,
                 deck_thick_m=rng.uniform(1.0, 3.5) if bridge else 0.0,
@@ -132,11 +169,11 @@ class HarbourScene:
 
     def _radiance(self, i: int, az_deg: np.ndarray, z_m: np.ndarray) -> np.ndarray:
         s = self.structures[i]
-        u = (az_deg - s.az0_deg) / max(s.az1_deg - s.az0_deg, 1e-6) * 511.0
+        u = np.clip((s.along(az_deg) - s.t0_m) / max(s.t1_m - s.t0_m, 1e-6), 0.0, 1.0) * 511.0
         v = np.clip(z_m / 40.0, 0.0, 1.0) * 63.0
         tex = ndimage.map_coordinates(self.textures[i], [v, u], order=1, mode="nearest").astype(np.float32)
         temp = np.float32(s.temp_k) + np.float32(s.texture_k) * tex
-        tau = np.float32(math.exp(-s.dist_m * self.k_ext))
+        tau = np.exp(-s.distance(az_deg) * np.float32(self.k_ext))
         return tau * physics.planck(temp).astype(np.float32) + (1 - tau) * np.float32(self.b_path)
 
     def draw(
@@ -147,12 +184,12 @@ class HarbourScene:
         shown = []
         below_horizon = elev < -np.float32(cam.dip_rad)
         for i, s in enumerate(self.structures):
-            # height above the water where the ray passes the structure, from its waterline (as vessels)
-            e_w, hidden = waterline_elevation(s.dist_m, cam.height_m, cam.dip_rad, cam.horizon_distance_m)
-            z = (elev - np.float32(e_w)) * np.float32(s.dist_m) + np.float32(hidden)
+            # height above the water where the ray passes the wall, from its waterline (as for vessels)
+            d = s.distance(az_deg)
+            z = (elev - s.waterline(cam)(az).astype(np.float32)) * np.where(np.isfinite(d), d, 0.0)
             hit = s.occupies(az_deg, z)
             if s.kind == "quay":  # a quay is the edge of the land: nothing but land behind it
-                hit |= below_horizon & (z >= 0) & (az_deg >= s.az0_deg) & (az_deg <= s.az1_deg)
+                hit |= below_horizon & (z >= 0) & s.spans(az_deg)
             if hit.any():
                 radiance[hit] = self._radiance(i, az_deg[hit], z[hit])
                 for _, earlier in shown:
@@ -172,8 +209,9 @@ class HarbourScene:
             hit_any = np.zeros(az.shape, bool)
             tan_e = np.tan(np.radians(refl_elev_deg))
             for i, s in reversed(list(enumerate(self.structures))):  # near to far: the nearest is seen
-                z = (np.float32(s.dist_m) - dist) * tan_e
-                hit = s.occupies(az_deg, z) & (dist < s.dist_m) & ~hit_any
+                d = s.distance(az_deg)
+                z = np.where(np.isfinite(d), d - dist, -1.0) * tan_e
+                hit = s.occupies(az_deg, z) & (dist < d) & ~hit_any
                 if hit.any():
                     out[hit] = self._radiance(i, az_deg[hit], z[hit])
                     hit_any |= hit
@@ -183,9 +221,10 @@ class HarbourScene:
 
 
 def behind_structure(obj: FloatingObject, structures: list[Structure]) -> bool:
-    """Whether a vessel or buoy lies beyond a structure within its azimuth extent (hidden; a bridge too,
-    for simplicity)."""
-    return any(obj.dist_m > s.dist_m and s.az0_deg <= obj.az_deg <= s.az1_deg for s in structures)
+    """Whether a vessel or buoy lies beyond a structure within its extent (hidden; a bridge too, for
+    simplicity)."""
+    az = np.array([obj.az_deg])
+    return any(bool(s.spans(az)[0]) and obj.dist_m > float(s.distance(az)[0]) for s in structures)
 
 
 def moored_boats(
@@ -200,17 +239,19 @@ def moored_boats(
     boats = []
     for _ in range(p.harbour_moored_boats if quays else 0):
         quay = quays[int(rng.integers(len(quays)))]
-        dist = quay.dist_m * float(rng.uniform(0.9, 0.98))
-        az = float(rng.uniform(quay.az0_deg, quay.az1_deg))
+        t = float(rng.uniform(quay.t0_m, quay.t1_m))
+        off = math.atan2(t, quay.dist_m)
+        if abs(math.degrees(off)) >= MAX_OBLIQUE_DEG:
+            continue
+        az = quay.facing_deg + math.degrees(off)
+        dist = quay.dist_m / math.cos(off) * float(rng.uniform(0.9, 0.98))
         boat = sample_object(rng, "vessel", dist, az, air_temp_k, sea_temp_k, float(rng.uniform(5.0, 40.0)))
         boats.append(dataclasses.replace(boat, moving=False))
     return boats
 
 
-def quay_waterlines(shown: list[tuple[Structure, np.ndarray]], cam: Camera) -> list[tuple[float, np.ndarray]]:
-    """(waterline elevation, pixels) of the quays: like a near coast, a quay hides the sea behind it."""
-    return [
-        (waterline_elevation(s.dist_m, cam.height_m, cam.dip_rad, cam.horizon_distance_m)[0], pixels)
-        for s, pixels in shown
-        if s.kind == "quay"
-    ]
+def quay_waterlines(
+    shown: list[tuple[Structure, np.ndarray]], cam: Camera
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(waterline rows per column, pixels) of the quays: like a near coast, a quay hides the sea behind it."""
+    return [(rows_where(cam, s.waterline(cam)), pixels) for s, pixels in shown if s.kind == "quay"]

@@ -443,8 +443,9 @@ def sample_scene_params(
     glare = sample_glare_params(streams.glare, cfg, hfov_deg)
     own_vessel = sample_own_vessel_params(streams.own_vessel, cfg)
     pipeline = sample_pipeline_params(streams.pipeline, cfg)
-    if harbour.harbour:
+    if harbour.harbour:  # calm harbour water; the quay is the land (no coast beside it)
         sea = dataclasses.replace(sea, wind_ms=harbour.harbour_wind_ms)
+        coast = dataclasses.replace(coast, land=False)
     return SceneParams(
         camera, atmosphere, sea, coast, floating, shore, harbour, glare, own_vessel, sensor, pipeline
     )

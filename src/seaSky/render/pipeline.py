@@ -145,11 +145,14 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     }
     # ground truth: the upper boundary of the sea (the sea-sky horizon, or the waterline of a near coast
     # or quay that hides it)
-    waterlines = [] if front_waterline is None else [(front_waterline, coast)]
+    waterlines = []
+    if front_waterline is not None and front_waterline < -cam.dip_rad:  # a near coast
+        waterlines.append((geometry.horizon_rows(cam, elevation_rad=front_waterline), coast))
     waterlines += harbour.quay_waterlines(structures, cam)
-    rows, kind = truth.horizon_truth(cam, sea_sky_rows, waterlines)
+    rows, kind = truth.horizon_truth(sea_sky_rows, waterlines)
     meta.update(kind)
-    meta.update(geometry.horizon_chord(rows, height))
+    # no sea in view (e.g. hidden by a quay whose waterline is below the frame): no horizon in view
+    meta.update(geometry.horizon_chord(rows, height) if mask.any() else geometry.NO_CHORD)
     meta.update(truth.horizon_contrast(clean, mask, obj, rows, sens.noise_sigma_counts))
     meta["sea_fraction"] = float(mask.mean())
     meta["coast_fraction"] = float(coast.mean())

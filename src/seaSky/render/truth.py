@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from seaSky.render import geometry
-
 # a near coast's waterline is the horizon truth where the coast covers at least MIN_NEAR_COAST_COVER of
 # the columns with the waterline in frame, and these are at least MIN_WATERLINE_IN_FRAME of the width
 MIN_NEAR_COAST_COVER = 0.75
@@ -25,29 +23,26 @@ def near_coast_cover(coast: np.ndarray, waterline_rows: np.ndarray) -> float | N
 
 
 def horizon_truth(
-    cam: geometry.Camera, sea_sky_rows: np.ndarray, waterlines: list[tuple[float, np.ndarray]]
+    sea_sky_rows: np.ndarray, waterlines: list[tuple[np.ndarray, np.ndarray]]
 ) -> tuple[np.ndarray, dict]:
     """The true upper boundary of the sea per column (sub-pixel rows) and its meta.
 
-    ``waterlines``: (elevation of the waterline, pixels) of things standing on the water nearer than the
-    horizon (a coast's front ridge, quays). The nearest one that stands on at least
+    ``waterlines``: (waterline rows per column, pixels) of things standing on the water nearer than the
+    horizon (a near coast's front ridge, quays). The nearest one that stands on at least
     MIN_NEAR_COAST_COVER of the columns with its waterline in frame hides the horizon: its waterline is
     the truth (``horizon_kind`` ``waterline``); else the horizon's ``sea_sky_rows`` (``sea_sky``).
     ``near_coast_cover``: the cover of the nearest waterline in frame (None: none in frame).
     """
     meta: dict = {"horizon_kind": "sea_sky", "near_coast_cover": None}
-    for elevation, pixels in sorted(waterlines, key=lambda w: w[0]):  # nearest (lowest) first
-        if elevation >= -cam.dip_rad:
-            continue  # on the horizon
-        waterline = geometry.horizon_rows(cam, elevation_rad=elevation)
-        cover = near_coast_cover(pixels, waterline)
+    for rows, pixels in sorted(waterlines, key=lambda w: -float(np.median(w[0]))):  # nearest (lowest) first
+        cover = near_coast_cover(pixels, rows)
         if cover is None:
             continue
         if meta["near_coast_cover"] is None:
             meta["near_coast_cover"] = cover
         if cover >= MIN_NEAR_COAST_COVER:
             meta["horizon_kind"] = "waterline"
-            return waterline, meta
+            return rows, meta
     return sea_sky_rows, meta
 
 
