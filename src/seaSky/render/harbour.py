@@ -123,12 +123,12 @@ def sample_structures(
                 kind="bridge" if bridge else "quay",
                 dist_m=dist,
                 facing_deg=facing,
+                deck_m=rng.uniform(4.0, 25.0) if bridge else 0.0,  # keyword order = draw order
                 t0_m=t0,
                 t1_m=t1,
+                deck_thick_m=rng.uniform(1.0, 3.5) if bridge else 0.0,
                 profile_m=grid,
                 top_m=top,
-                deck_m=rng.uniform(4.0, 25.0) if bridge else 0.0,
-                deck_thick_m=rng.uniform(1.0, 3.5) if bridge else 0.0,
                 temp_k=air_temp_k + uniform(rng, cfg.harbour_temp_offset_k),
                 texture_k=rng.uniform(0.5, 3.0),
             )
