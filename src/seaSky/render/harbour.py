@@ -141,13 +141,12 @@ class HarbourScene:
 
     @classmethod
     def sample(
-        cls, rng: np.random.Generator, cfg: SceneConfig, params: SceneParams, b_atm: float
+        cls, rng: np.random.Generator, cfg: SceneConfig, params: SceneParams, b_path: float
     ) -> HarbourScene:
-        """The harbour of a scene, seen through its air path (``b_atm``: the sky's band radiance)."""
+        """The harbour of a scene, seen through its air path (``b_path``: the path's band radiance)."""
         atm = params.atmosphere
         n = params.harbour.harbour_structures
         structures = sample_structures(rng, cfg, n, params.camera.hfov_deg, atm.air_temp_k)
-        b_path = float(physics.planck(atm.air_temp_k)) if atm.fog else b_atm
         return cls(rng, structures, atm.extinction_per_m, b_path)
 
     def with_moored_boats(

@@ -89,9 +89,12 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
             floating = [o for o in floating if not behind_coast(o, params.coast, cam.horizon_distance_m)]
     coast = obj.copy()
     plane = geometry.water_plane(cam, elev, az)
+    # air path between camera and water: clear-air extinction plus fog, emitting like the lower atmosphere
+    k_ext = atm.extinction_per_m
+    b_path = np.float32(float(physics.planck(atm.air_temp_k)) if atm.fog else b_atm)
     structures, mirror = [], None
     if params.harbour.harbour:
-        harbour_scene = harbour.HarbourScene.sample(streams.harbour, cfg, params, b_atm)
+        harbour_scene = harbour.HarbourScene.sample(streams.harbour, cfg, params, b_path)
         structures = harbour_scene.draw(cam, elev, az, sky, obj)
         floating = harbour_scene.with_moored_boats(streams.harbour, params, floating)
         mirror = harbour_scene.mirror(az, plane.dist)
@@ -106,10 +109,7 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     if beach is not None:
         sand = shore.beach_radiance(streams.shore, params.shore, atm.air_temp_k, reflected, (height, width))
         sea = np.where(beach, sand, sea)
-    # air path between camera and water: clear-air extinction plus fog, emitting like the lower atmosphere
-    k_ext = atm.extinction_per_m
     tau = np.exp(-plane.dist * np.float32(k_ext))
-    b_path = np.float32(float(physics.planck(atm.air_temp_k)) if atm.fog else b_atm)
     sea = tau * sea + (1 - tau) * b_path
     radiance = np.where(sea_geom & ~obj, sea, sky).astype(np.float32)
     if beach is not None:

@@ -182,20 +182,37 @@ def sea_radiance(
     foam_l = np.float32(0.99 * physics.planck(sea.sea_temp_k + 0.3))
     radiance = radiance + foam * (foam_l - radiance)
     # glint of the sun (and bright sky) on the facets: a glitter path of patches below the sun
-    if sea.glint:
+    if sea.glint or (glare is not None and glare.glare):
         refl_az = np.degrees(az) + 2 * np.degrees(np.arctan(s_cross))
-        d2 = (refl_elev - sea.sun_elevation_deg) ** 2 + (
-            (refl_az - sea.sun_azimuth_deg) * math.cos(math.radians(sea.sun_elevation_deg))
-        ) ** 2
+    if sea.glint:
         sig = max(math.degrees(cm_sigma) * 0.7, 1.0)
         gain = float(physics.planck(sea.sea_temp_k + sea.glint_strength_k) - b_sea)
-        radiance = radiance + np.float32(gain) * np.exp(-d2 / np.float32(2 * sig * sig))
+        radiance = radiance + _mirrored_source(
+            refl_elev, refl_az, sea.sun_elevation_deg, sea.sun_azimuth_deg, gain, np.float32(2 * sig * sig)
+        )
     if glare is not None and glare.glare:
         # the facets that mirror the source: a wide patch of the water, broken up by the wave slopes
-        refl_az = np.degrees(az) + 2 * np.degrees(np.arctan(s_cross))
-        cos_e = math.cos(math.radians(glare.glare_elevation_deg))
-        d2 = (refl_elev - glare.glare_elevation_deg) ** 2 + ((refl_az - glare.glare_azimuth_deg) * cos_e) ** 2
         gain = float(physics.planck(sea.sea_temp_k + glare.glare_strength_k) - b_sea)
         width = np.float32(glare.glare_width_deg)
-        radiance = radiance + np.float32(gain) * np.exp(-d2 / (np.float32(2.0) * width * width))
+        radiance = radiance + _mirrored_source(
+            refl_elev, refl_az, glare.glare_elevation_deg, glare.glare_azimuth_deg, gain,
+            np.float32(2.0) * width * width,
+        )  # fmt: skip
     return radiance
+
+
+def _mirrored_source(
+    refl_elev: np.ndarray,
+    refl_az: np.ndarray,
+    elevation_deg: float,
+    azimuth_deg: float,
+    gain: float,
+    denominator: np.float32,
+) -> np.ndarray:
+    """Radiance the wave facets add by mirroring a bright source (the sun's glint, glare): a Gaussian
+    lobe around the source's direction in the mirrored rays' (elevation, azimuth), ``denominator`` =
+    2 x its angular width squared (deg^2)."""
+    d2 = (refl_elev - elevation_deg) ** 2 + (
+        (refl_az - azimuth_deg) * math.cos(math.radians(elevation_deg))
+    ) ** 2
+    return np.float32(gain) * np.exp(-d2 / denominator)
