@@ -314,6 +314,11 @@ def test_stats_of_a_rendered_set(tmp_path: Path) -> None:
     assert sum(stats["share_polarity"].values()) == pytest.approx(1.0)
     black_hot = [r["black_hot"] == "True" for r in rows]
     assert stats["camera_pipeline"]["share_black_hot"] == np.mean(black_hot)
+    assert sum(stats["share_time_of_day"].values()) == pytest.approx(1.0)
+    sizes = stats["camera_pipeline"]["share_sensor_size"]
+    assert sum(sizes.values()) == pytest.approx(1.0) and set(sizes) <= {
+        f"{w}x{h}" for h, w in DEFAULT.sensor_sizes
+    }
     assert json.loads((root / "stats.json").read_text()) == stats
 
 
@@ -380,7 +385,7 @@ def test_scene_parameters_are_typed_by_stage() -> None:
     stages = [f.name for f in fields(params)]
     assert stages == [
         "camera", "atmosphere", "sea", "coast", "floating", "shore", "harbour", "glare", "own_vessel",
-        "sensor", "pipeline",
+        "light", "sensor", "pipeline",
     ]  # fmt: skip
     meta = render_scene(0, W, H).meta
     flat = params.to_meta()
@@ -395,7 +400,8 @@ def test_scene_parameters_are_typed_by_stage() -> None:
 def _pipeline(**changes) -> CameraPipelineParams:
     base = {
         "agc": "linear", "agc_plateau": 4.0, "agc_linear_share": 0.0, "agc_tail_pct": 1.0, "dde_gain": 0.0,
-        "dde_sigma_px": 4.0, "gamma": 1.0, "black_hot": False, "jpeg_quality": 0,
+        "dde_sigma_px": 4.0, "gamma": 1.0, "black_hot": False, "jpeg_quality": 0, "sensor_height": 0,
+        "sensor_width": 0,
     }  # fmt: skip
     return CameraPipelineParams(**{**base, **changes})
 
@@ -429,6 +435,64 @@ def test_camera_pipeline_stages() -> None:
     assert high_pass(detail) > 1.5 * high_pass(linear)
     jpeg = camera_output(counts, _pipeline(jpeg_quality=20))
     assert 0 < np.abs(jpeg.astype(int) - linear).mean() < 10
+
+
+def test_the_pipeline_runs_at_the_sensors_native_size() -> None:
+    rng = np.random.default_rng(1)
+    counts = (7000 + 40 * rng.standard_normal((64, 80))).astype(np.float32)
+    counts[:20] -= 800  # a cold sky over the sea
+    native = camera_output(counts, _pipeline())
+    assert np.array_equal(camera_output(counts, _pipeline(sensor_height=64, sensor_width=80)), native)
+    high_pass = lambda f: np.abs(np.diff(f[24:].astype(float), axis=1)).mean()  # noqa: E731
+    small = camera_output(counts, _pipeline(sensor_height=24, sensor_width=32))  # a low-resolution core
+    large = camera_output(counts, _pipeline(sensor_height=256, sensor_width=320, jpeg_quality=30))
+    assert small.shape == large.shape == (64, 80)
+    assert high_pass(small) < 0.6 * high_pass(native)  # fewer pixels: the noise is averaged, the frame soft
+    assert float(small[24:].mean()) - float(small[:16].mean()) > 150  # the same scene: cold sky, warm sea
+    # compression blocks are 8 native pixels: a quarter of a frame pixel here, so barely visible
+    blocky = camera_output(counts, _pipeline(jpeg_quality=30))
+    assert np.abs(large.astype(int) - native).mean() < np.abs(blocky.astype(int) - native).mean()
+
+
+def test_dusk_and_night_have_no_sun_and_cooled_surfaces_and_keep_mask_and_truth() -> None:
+    day = replace(
+        DEFAULT, glint_prob=1.0, land_prob=1.0, land_sunlit_k=(4.0, 8.0), glare_prob=1.0, dusk_prob=0.0,
+        night_prob=0.0,
+    )  # fmt: skip
+    night = replace(day, night_prob=1.0, night_surface_offset_k=(-6.0, -4.0))
+    dusk = replace(day, dusk_prob=1.0, night_surface_offset_k=(-6.0, -4.0))
+    for seed in range(4):
+        a, n, d = (
+            render_scene(seed, W, H, day),
+            render_scene(seed, W, H, night),
+            render_scene(seed, W, H, dusk),
+        )
+        assert (a.meta["time_of_day"], n.meta["time_of_day"], d.meta["time_of_day"]) == (
+            "day",
+            "night",
+            "dusk",
+        )
+        assert a.meta["glint"] and a.meta["glare"] and a.meta["land_sunlit_k"] >= 4
+        for s in (n, d):  # no sun after sunset
+            assert not s.meta["glint"] and not s.meta["glare"] and s.meta["land_sunlit_k"] == 0
+            assert s.mask.tobytes() == a.mask.tobytes() and s.object_mask.tobytes() == a.object_mask.tobytes()
+            assert (s.meta["y_left"], s.meta["y_right"]) == (a.meta["y_left"], a.meta["y_right"])
+            assert not np.array_equal(s.image, a.image)
+        air = a.meta["air_temp_k"]
+        assert n.meta["land_temp_k"] - air == pytest.approx(n.meta["night_surface_offset_k"])
+        c = d.meta["cooling"]
+        assert 0.2 <= c <= 0.6 and d.meta["land_temp_k"] - air == pytest.approx(
+            (1 - c) * (a.meta["land_temp_k"] - air) + c * d.meta["night_surface_offset_k"]
+        )
+        assert n.meta["sea_temp_k"] - a.meta["sea_temp_k"] == pytest.approx(n.meta["night_sea_warming_k"])
+    # the time of day draws from its own stream: day scenes are the same bytes whether night is possible
+    mixed = replace(DEFAULT, night_prob=0.3, dusk_prob=0.3)
+    for seed in range(8):
+        a, b = (
+            render_scene(seed, W, H, replace(mixed, night_prob=0.0, dusk_prob=0.0)),
+            render_scene(seed, W, H, mixed),
+        )
+        assert (a.image.tobytes() == b.image.tobytes()) == (b.meta["time_of_day"] == "day")
 
 
 SHORE = replace(
@@ -489,8 +553,8 @@ def test_new_elements_draw_from_their_own_random_streams() -> None:
 
 def test_glare_brightens_the_water_and_leaves_mask_and_truth() -> None:
     off, on = (
-        replace(DEFAULT, glare_prob=0.0),
-        replace(DEFAULT, glare_prob=1.0, glare_strength_k=(80.0, 150.0)),
+        replace(DEFAULT, glare_prob=0.0, dusk_prob=0.0, night_prob=0.0),
+        replace(DEFAULT, glare_prob=1.0, glare_strength_k=(80.0, 150.0), dusk_prob=0.0, night_prob=0.0),
     )
     for seed in range(4):
         a, b = render_scene(seed, W, H, off), render_scene(seed, W, H, on)

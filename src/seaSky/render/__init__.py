@@ -34,12 +34,18 @@ Physics modelled (numbers and sources in the modules named):
 - Sensor (sensor.py): optics blur, occasional defocus / motion blur, vignetting, gain to 14-bit
   counts (30-90 counts/K), temporal noise from NETD 30-80 mK, column/row fixed-pattern noise,
   dead/hot pixels, and an AGC (percentile stretch with clipping) for 8-bit output.
+- Real-camera elements, each from a random stream of its own (off in the ``easy`` preset): shore views
+  with surf bands (shore.py), harbours seen from a boat (harbour.py), glare (surfaces.py), parts of the
+  own vessel (own_vessel.py), dusk and night (params.after_sunset: no sun; land, beach and hull cool
+  below the air; the sea stays warmer than the air), and the camera's 8-bit video pipeline at the
+  sensor's native size (camera.py: AGC, plateau equalisation, DDE, gamma, black-hot, compression).
 
 The package, one job per module: ``knobs`` (the scene distribution and its presets), ``params`` (one
 scene's sampled parameters, typed by stage), ``pipeline`` (rendering one scene), ``truth`` (horizon
 ground truth and contrast), ``dataset`` (writing a data set: worker pool, cache key), ``stats`` and
 ``preview`` (statistics and contact sheets of a set); the physics in ``geometry``, ``physics``,
-``surfaces``, ``coast``, ``floating``, ``sensor`` and ``noise``.
+``surfaces``, ``coast``, ``floating``, ``shore``, ``harbour``, ``own_vessel``, ``sensor``, ``camera``
+and ``noise``.
 
 CLI (Hydra): ``python -m seaSky.render out_dir=DIR n=2000 seed=0 preset=default``
 (``preview=true`` for a contact sheet, ``stats=true`` for data-set statistics).

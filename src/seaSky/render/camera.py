@@ -5,9 +5,11 @@ AGC is a linear stretch with tail rejection, or a histogram equalisation whose h
 plateau (plateau equalisation: no bin may claim more than ``plateau`` x the mean bin share of grey
 levels) with some linear share mixed in; digital detail enhancement (DDE) splits the frame into a base
 (an edge-preserving blur) and the detail, maps the base and adds the detail back amplified; a display
-gamma; white-hot or black-hot; and the stream is compressed (JPEG, or a video codec's blocks). The
-frames' look differs much more between cameras than between scenes: this stage lets the renderer cover
-it. It changes the image only: the mask and the horizon truth stay as they are.
+gamma; white-hot or black-hot; and the stream is compressed (JPEG, or a video codec's blocks). All this
+runs at the sensor's native size (160x120 to 1280x1024), and the frame is then resized to the render
+size as seaSky resizes a user's frames to the network input (compression blocks and DDE halos shrink or
+grow with it). The frames' look differs much more between cameras than between scenes: this stage lets
+the renderer cover it. It changes the image only: the mask and the horizon truth stay as they are.
 """
 
 from __future__ import annotations
@@ -59,9 +61,20 @@ def _agc(counts: np.ndarray, p: CameraPipelineParams) -> np.ndarray:
     return linear_agc(counts, p.agc_tail_pct)[0]
 
 
+def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Area averaging when shrinking, bilinear when enlarging."""
+    shrink = height * width < image.shape[0] * image.shape[1]
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
 def camera_output(counts: np.ndarray, p: CameraPipelineParams) -> np.ndarray:
-    """The 8-bit frame (uint8, H x W) the camera ships for 14-bit ``counts``."""
+    """The 8-bit frame (uint8, H x W) the camera ships for 14-bit ``counts`` (H x W), its pipeline run at
+    the sensor's native size."""
+    height, width = counts.shape
+    native = p.sensor_height > 0 and (p.sensor_height, p.sensor_width) != (height, width)
     counts = counts.astype(np.float32)
+    if native:
+        counts = _resize(counts, p.sensor_height, p.sensor_width)
     grey = detail_enhanced(counts, p) if p.dde_gain > 0 else _agc(counts, p)
     grey = np.power(grey, np.float32(p.gamma))
     if p.black_hot:
@@ -70,4 +83,4 @@ def camera_output(counts: np.ndarray, p: CameraPipelineParams) -> np.ndarray:
     if p.jpeg_quality > 0:
         ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(p.jpeg_quality)])
         frame = cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE) if ok else frame
-    return frame
+    return _resize(frame, height, width) if native else frame

@@ -117,6 +117,12 @@ class SceneConfig:
     shore_angle_deg: Range
     beach_temp_offset_k: Range
     beach_texture_k: Range
+    # time of day: dusk and night
+    dusk_prob: float
+    night_prob: float
+    dusk_cooling: Range
+    night_sea_warming_k: Range
+    night_surface_offset_k: Range
     # sensor
     netd_mk: Range
     counts_per_k: Range
@@ -142,6 +148,7 @@ class SceneConfig:
     black_hot_prob: float
     jpeg_prob: float
     jpeg_quality: Range
+    sensor_sizes: list  # [height, width] pairs; empty: the render size
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -155,6 +162,11 @@ class SceneConfig:
                 setattr(self, f.name, (lo, hi))
             elif f.name.endswith("_prob") and not 0.0 <= float(value) <= 1.0:
                 raise ConfigError(f"scene knob {f.name!r} is a probability, got {value!r}")
+        if self.dusk_prob + self.night_prob > 1.0:
+            raise ConfigError(
+                f"scene knobs 'dusk_prob' + 'night_prob' must be <= 1, got {self.dusk_prob + self.night_prob}"
+            )
+        self.sensor_sizes = [_sensor_size(size) for size in self.sensor_sizes]
         if self.max_vessels < 0:
             raise ConfigError(f"scene knob 'max_vessels' must be >= 0, got {self.max_vessels}")
         if self.land_max_layers < 1:
@@ -172,8 +184,20 @@ class SceneConfig:
         return cls(**{**_read_preset("default"), **values})
 
     def to_dict(self) -> dict:
-        """Plain dict (lists for ranges), as written into dataset.json."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+        """Plain dict (lists for ranges and sizes), as written into dataset.json."""
+        plain = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+        plain["sensor_sizes"] = [list(size) for size in self.sensor_sizes]
+        return plain
+
+
+def _sensor_size(size: object) -> tuple[int, int]:
+    """A [height, width] pair of ints in [16, 8192], or ConfigError."""
+    ok = isinstance(size, Sequence) and not isinstance(size, str) and len(size) == 2
+    if ok and all(isinstance(v, int) and not isinstance(v, bool) and 16 <= v <= 8192 for v in size):
+        return int(size[0]), int(size[1])
+    raise ConfigError(
+        f"scene knob 'sensor_sizes' holds [height, width] pairs of ints in [16, 8192], got {size!r}"
+    )
 
 
 def preset_names() -> list[str]:

@@ -154,6 +154,17 @@ class OwnVesselParams:
 
 
 @dataclass(frozen=True)
+class LightParams:
+    """Time of day (its own random stream): dusk and night have no sun; surfaces cool by ``cooling`` of
+    the way from their day temperatures to their night ones (see :func:`after_sunset`)."""
+
+    time_of_day: str  # "day", "dusk" or "night"
+    cooling: float  # 0 by day, 1 at night
+    night_sea_warming_k: float
+    night_surface_offset_k: float
+
+
+@dataclass(frozen=True)
 class SensorParams:
     """The thermal camera core: gain, noise, fixed pattern, optics (sensor stage)."""
 
@@ -185,6 +196,8 @@ class CameraPipelineParams:
     gamma: float
     black_hot: bool
     jpeg_quality: int  # 0: no compression
+    sensor_height: int  # the sensor's native size, where the pipeline runs; 0: the render size
+    sensor_width: int
 
 
 @dataclass(frozen=True)
@@ -200,6 +213,7 @@ class SceneParams:
     harbour: HarbourParams
     glare: GlareParams
     own_vessel: OwnVesselParams
+    light: LightParams
     sensor: SensorParams
     pipeline: CameraPipelineParams
 
@@ -222,6 +236,7 @@ class Streams:
     glare: np.random.Generator
     own_vessel: np.random.Generator
     harbour: np.random.Generator
+    light: np.random.Generator
 
     @classmethod
     def of(cls, seed: int) -> Streams:
@@ -261,6 +276,63 @@ def sample_pipeline_params(rng: np.random.Generator, cfg: SceneConfig) -> Camera
         gamma=log_uniform(rng, cfg.display_gamma),
         black_hot=bool(rng.random() < cfg.black_hot_prob),
         jpeg_quality=round(uniform(rng, cfg.jpeg_quality)) if rng.random() < cfg.jpeg_prob else 0,
+        **_sensor_size(rng, cfg),
+    )
+
+
+def _sensor_size(rng: np.random.Generator, cfg: SceneConfig) -> dict:
+    """One of the sensor formats (no draw when there are none: the render size)."""
+    if not cfg.sensor_sizes:
+        return {"sensor_height": 0, "sensor_width": 0}
+    height, width = cfg.sensor_sizes[int(rng.integers(len(cfg.sensor_sizes)))]
+    return {"sensor_height": height, "sensor_width": width}
+
+
+def sample_light_params(rng: np.random.Generator, cfg: SceneConfig) -> LightParams:
+    """Draw the time of day (from its own random stream)."""
+    draw = rng.random()
+    time_of_day = (
+        "dusk" if draw < cfg.dusk_prob else "night" if draw < cfg.dusk_prob + cfg.night_prob else "day"
+    )
+    cooling = uniform(rng, cfg.dusk_cooling)
+    return LightParams(
+        time_of_day=time_of_day,
+        cooling={"day": 0.0, "dusk": cooling, "night": 1.0}[time_of_day],
+        night_sea_warming_k=uniform(rng, cfg.night_sea_warming_k),
+        night_surface_offset_k=uniform(rng, cfg.night_surface_offset_k),
+    )
+
+
+def after_sunset(params: SceneParams) -> SceneParams:
+    """The scene at dusk or night: no sun (no glint, glare or sun-warmed land); land, beach and own-vessel
+    surfaces move ``cooling`` of the way from their day offsets to the night offset below the air; the
+    sea, slow to cool, gains ``cooling`` x the night warming over the air. Day scenes are returned as
+    they are."""
+    light = params.light
+    if light.time_of_day == "day":
+        return params
+    c, air = light.cooling, params.atmosphere.air_temp_k
+
+    def cooled(day_offset_k: float) -> float:
+        return (1.0 - c) * day_offset_k + c * light.night_surface_offset_k
+
+    coast = params.coast
+    return dataclasses.replace(
+        params,
+        sea=dataclasses.replace(
+            params.sea,
+            sea_temp_k=params.sea.sea_temp_k + c * light.night_sea_warming_k,
+            glint=False,
+            glint_strength_k=0.0,
+        ),
+        coast=dataclasses.replace(
+            coast, land_temp_k=air + cooled(coast.land_temp_k - air), land_sunlit_k=0.0
+        ),
+        shore=dataclasses.replace(params.shore, beach_temp_offset_k=cooled(params.shore.beach_temp_offset_k)),
+        glare=dataclasses.replace(params.glare, glare=False),
+        own_vessel=dataclasses.replace(
+            params.own_vessel, own_vessel_temp_offset_k=cooled(params.own_vessel.own_vessel_temp_offset_k)
+        ),
     )
 
 
@@ -333,9 +405,9 @@ def sample_scene_params(
     streams: Streams,
 ) -> SceneParams:
     """Draw one scene's parameters (the sea temperature is drawn right after the air's, as it follows it);
-    the camera pipeline's, shore view's, harbour's, glare's and own vessel's each from a stream of its
-    own (a shore view puts the camera at ``shore_camera_height_m``; a harbour view, not in a shore view,
-    at ``harbour_camera_height_m`` over calm water)."""
+    the camera pipeline's, shore view's, harbour's, glare's, own vessel's and time of day's each from a
+    stream of its own (a shore view puts the camera at ``shore_camera_height_m``; a harbour view, not in
+    a shore view, at ``harbour_camera_height_m`` over calm water)."""
     u, lu = uniform, log_uniform
 
     hfov_deg = u(rng, cfg.hfov_deg)
@@ -442,10 +514,24 @@ def sample_scene_params(
     )
     glare = sample_glare_params(streams.glare, cfg, hfov_deg)
     own_vessel = sample_own_vessel_params(streams.own_vessel, cfg)
+    light = sample_light_params(streams.light, cfg)
     pipeline = sample_pipeline_params(streams.pipeline, cfg)
     if harbour.harbour:  # calm harbour water; the quay is the land (no coast beside it)
         sea = dataclasses.replace(sea, wind_ms=harbour.harbour_wind_ms)
         coast = dataclasses.replace(coast, land=False)
-    return SceneParams(
-        camera, atmosphere, sea, coast, floating, shore, harbour, glare, own_vessel, sensor, pipeline
+    return after_sunset(
+        SceneParams(
+            camera,
+            atmosphere,
+            sea,
+            coast,
+            floating,
+            shore,
+            harbour,
+            glare,
+            own_vessel,
+            light,
+            sensor,
+            pipeline,
+        )
     )

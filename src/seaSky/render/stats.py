@@ -56,6 +56,10 @@ def compute_stats(out_dir: str | os.PathLike, plot: bool = True) -> dict:
         "share_harbour_view": float(np.mean([r.get("harbour") == "True" for r in rows])),
         "share_glare": float(np.mean([r.get("glare") == "True" for r in rows])),
         "share_own_vessel": float(np.mean([r.get("own_vessel") == "True" for r in rows])),
+        "share_time_of_day": {
+            k: float(np.mean([r.get("time_of_day", "day") == k for r in rows]))
+            for k in ("day", "dusk", "night")
+        },
         "camera_pipeline": _pipeline_shares(rows),
     }
     (root / "stats.json").write_text(json.dumps(stats, indent=2))
@@ -92,4 +96,14 @@ def _pipeline_shares(rows: list[dict]) -> dict:
         "share_dde": float(np.mean([float(r["dde_gain"]) > 0 for r in rows])),
         "share_black_hot": float(np.mean([r["black_hot"] == "True" for r in rows])),
         "share_jpeg": float(np.mean([int(r["jpeg_quality"]) > 0 for r in rows])),
+        "share_sensor_size": _sensor_size_shares(rows),
     }
+
+
+def _sensor_size_shares(rows: list[dict]) -> dict:
+    """Shares of the sensor formats ("WxH"; "render" where the pipeline ran at the render size)."""
+    sizes = [
+        f"{r['sensor_width']}x{r['sensor_height']}" if int(r.get("sensor_width") or 0) else "render"
+        for r in rows
+    ]
+    return {size: sizes.count(size) / len(sizes) for size in sorted(set(sizes), key=sizes.index)}
