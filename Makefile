@@ -46,7 +46,7 @@ pretrained: $(STAMP) ## train the shipped model (experiment=pretrained) and inst
 	$(PY) -m seaSky.train experiment=pretrained hydra.run.dir=outputs/pretrained $(ARGS)
 	$(PY) -m seaSky.pretrained outputs/pretrained
 	# the training run's own held-out test split (same n and seed: the same scenes, never trained on)
-	$(PY) -m seaSky.evaluate ckpt_path=src/seaSky/pretrained/model.ckpt data.n=3000 data.bit_depth=8 hydra.run.dir=outputs/pretrained-eval
+	$(PY) -m seaSky.evaluate ckpt_path=src/seaSky/pretrained/model.ckpt data.n=3000 data.bit_depth=8 hydra.run.dir=outputs/pretrained-eval overwrite=true
 	cp outputs/pretrained-eval/results.json src/seaSky/pretrained/evaluation.json
 
 clean: ## remove run outputs (not the venv, not the data cache)

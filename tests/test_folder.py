@@ -41,9 +41,11 @@ def test_split_files_are_used(ir_folder: Path) -> None:
 
 
 def test_split_folders_layout(tmp_path: Path) -> None:
-    for split, n in [("train", 6), ("val", 2), ("test", 2)]:
-        for i in range(n):
-            write_scene(tmp_path / split / "images", tmp_path / split / "masks", f"{split}{i}", seed=i)
+    for k, (split, n) in enumerate([("train", 6), ("val", 2), ("test", 2)]):
+        for i in range(n):  # distinct frames: the same pixels in two splits is an error
+            write_scene(
+                tmp_path / split / "images", tmp_path / split / "masks", f"{split}{i}", seed=10 * k + i
+            )
     dm = _setup(tmp_path)
     assert [len(dm.datasets[s]) for s in ("train", "val", "test")] == [6, 2, 2]
 
@@ -82,15 +84,15 @@ def _bad_folder(tmp_path: Path) -> Path:
     root = tmp_path / "bad"
     for i in range(12):
         write_scene(root / "images", root / "masks", f"ok{i:02d}", seed=i)
-    write_scene(root / "images", root / "masks", "grey_mask", seed=1)
+    write_scene(root / "images", root / "masks", "grey_mask", seed=101)  # seeds unlike ok*'s: no copies
     cv2.imwrite(str(root / "masks" / "grey_mask.png"), np.full((32, 40), 128, np.uint8))
-    write_scene(root / "images", root / "masks", "small_mask", seed=2)
+    write_scene(root / "images", root / "masks", "small_mask", seed=102)
     cv2.imwrite(str(root / "masks" / "small_mask.png"), np.zeros((16, 20), np.uint8))
-    write_scene(root / "images", root / "masks", "no_mask", seed=3)
+    write_scene(root / "images", root / "masks", "no_mask", seed=103)
     (root / "masks" / "no_mask.png").unlink()
-    write_scene(root / "images", root / "masks", "orphan", seed=4)
+    write_scene(root / "images", root / "masks", "orphan", seed=104)
     (root / "images" / "orphan.png").unlink()
-    write_scene(root / "images", root / "masks", "corrupt", seed=5)
+    write_scene(root / "images", root / "masks", "corrupt", seed=105)
     (root / "images" / "corrupt.png").write_bytes(b"not a png at all")
     return root
 

@@ -136,3 +136,13 @@ def test_wandb_run_is_finished_when_training_fails(tmp_path: Path, monkeypatch: 
     assert wandb.run is None  # finished, so the next job of a sweep starts a fresh run
     (run_file,) = tmp_path.glob("wandb/offline-run-*/run-*.wandb")
     assert "exit" in [record.WhichOneof("record_type") for record in records(run_file)]
+
+
+def test_report_rows_say_which_jobs_were_interrupted(tmp_path: Path) -> None:
+    from seaSky.report import read_job
+
+    for name, results in (("0", {"status": "completed", "test/dice": 0.9}), ("1", {"status": "interrupted"})):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(results))
+    (tmp_path / "2").mkdir()
+    assert [read_job(tmp_path / n)["status"] for n in ("0", "1", "2")] == ["ok", "interrupted", "failed"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import signal
 import time
 from pathlib import Path
 
@@ -11,7 +13,9 @@ import torch
 from lightning import Callback, LightningModule, Trainer
 from lightning.pytorch.loggers import WandbLogger
 from lightning.pytorch.trainer.states import TrainerFn
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from seaSky.errors import TrainingError
 from seaSky.io import write_csv
 from seaSky.model.module import segmentation_metrics
 from seaSky.viz import plot_curves, plot_predictions
@@ -68,6 +72,58 @@ class TrainingClock(Callback):
         self._pause()
 
 
+log = logging.getLogger(__name__)
+
+
+class Interruption(Callback):
+    """On Ctrl-C (SIGINT) or SIGTERM (what schedulers send) during ``fit``: save a resumable checkpoint
+    (``<dirpath>/last.ckpt``) and remember the signal, so that ``seaSky.train`` writes results.json with
+    ``"status": "interrupted"`` and exits 130 / 143."""
+
+    def __init__(self, dirpath: str | Path) -> None:
+        self.dirpath = Path(dirpath)
+        self.signal: signal.Signals | None = None
+        self.ckpt_path: Path | None = None
+
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        if isinstance(exception, KeyboardInterrupt):
+            self.signal = signal.SIGINT
+        elif isinstance(exception, SIGTERMException):
+            self.signal = signal.SIGTERM
+        else:
+            return
+        if trainer.state.fn != TrainerFn.FITTING:
+            return
+        self.ckpt_path = self.dirpath / "last.ckpt"
+        trainer.save_checkpoint(self.ckpt_path)  # atomic (AtomicCheckpointIO): a good last.ckpt stays
+        log.warning(
+            "%s: saved %s (resume with ckpt_path=%s)", self.signal.name, self.ckpt_path, self.ckpt_path
+        )
+
+
+class FiniteLossGuard(Callback):
+    """Stop training at the first non-finite training loss with a clear error; the checkpoints written so
+    far (``<dirpath>/last.ckpt``: the last good epoch) stay as they are."""
+
+    def __init__(self, dirpath: str | Path) -> None:
+        self.dirpath = Path(dirpath)
+
+    def on_train_batch_end(
+        self, trainer: Trainer, pl_module: LightningModule, outputs: object, batch: dict, batch_idx: int
+    ) -> None:
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        if isinstance(loss, torch.Tensor) and not torch.isfinite(loss).all():
+            last = self.dirpath / "last.ckpt"
+            kept = (
+                f"the last good checkpoint is {last}" if last.is_file() else "no checkpoint was written yet"
+            )
+            raise TrainingError(
+                f"non-finite training loss ({float(loss.detach().float().mean())}) at epoch "
+                f"{trainer.current_epoch}, batch {batch_idx}: lower model.optimizer.lr, or use "
+                f"trainer.precision=32-true, or check the data; {kept}"
+            )
+
+
 class EpochHistory(Callback):
     """Keeps one row of epoch metrics per epoch and writes them to ``<dirpath>/metrics.csv``.
 
@@ -102,7 +158,7 @@ class EpochHistory(Callback):
         if trainer.sanity_checking:
             return
         # the x axis for loggers: Lightning's own "epoch" is 0 both before training and during epoch 1
-        pl_module.log("trained_epochs", float(epoch_of(trainer)))
+        pl_module.log("trained_epochs", float(epoch_of(trainer)), sync_dist=True)  # equal on all ranks
         if trainer.state.fn == TrainerFn.VALIDATING and not self.rows:
             self._record(trainer, epoch=0)
 

@@ -46,9 +46,7 @@ def check_footage(
     n_worst: int = 12,
 ) -> dict:
     """Run the label-free checks over the frames of ``input_path``; write the outputs; return the summary."""
-    paths = list_inputs(input_path)
-    if not paths:
-        raise DataError(f"{input_path}: no image frames (.png, .tif, .tiff, .jpg, .jpeg) in it")
+    paths = list_inputs(input_path)  # DataError where there is no frame
     checks: list[footage.FrameCheck] = []
     by_stem = {}
     with tqdm(total=len(paths), desc="check footage", unit="frame") as bar:

@@ -31,6 +31,10 @@ class ExportError(SeaSkyError):
     """An export that cannot be done (bad format, an export that lost a dynamic dimension)."""
 
 
+class TrainingError(SeaSkyError):
+    """Training that cannot go on (a non-finite loss); the message says where the last good checkpoint is."""
+
+
 class ConfigError(SeaSkyError, ValueError):
     """A config value of the wrong type or out of range; the message names the key."""
 

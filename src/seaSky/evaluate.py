@@ -6,7 +6,8 @@ of ``seaSky.train``'s test on the same split and precision (over all pixels of t
 network's input size; the loss too at the same batch size, as the Dice loss is taken per batch), with
 the horizon errors at each frame's own size where the data has horizon ground truth. Writes
 ``results.json``, ``per_image.csv`` and ``worst.png`` (the images with the most wrong pixels) into the
-run dir.
+run dir; a run dir that already holds them (``hydra.run.dir`` of an earlier run) is refused unless
+``overwrite=true``, which deletes those three files first.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from seaSky.callbacks import PerImageScores
 from seaSky.config import instantiate, register_resolvers
 from seaSky.errors import CheckpointError, exit_on_error
 from seaSky.horizon import summarize_errors
-from seaSky.io import write_csv, write_json
+from seaSky.io import earlier_outputs, remove_outputs, write_csv, write_json
 from seaSky.model.checkpoint import load_trained
 from seaSky.model.module import SeaSkyModule
 from seaSky.paths import CONFIG_DIR
@@ -38,6 +39,7 @@ PER_IMAGE_COLUMNS = (
     "horizon_dangle_deg",
 )  # fmt: skip
 ACCELERATORS = {"cpu": "cpu", "cuda": "gpu"}
+OUTPUTS = ("results.json", "per_image.csv", "worst.png")  # all that evaluate writes into the run dir
 
 
 def evaluate(
@@ -66,7 +68,8 @@ def evaluate(
     if scores.horizon_errors:
         summary = summarize_errors(scores.horizon_errors)
         results.update({f"test/horizon_{k}": v for k, v in summary.items()})
-    results.update({"n_images": len(scores.rows), "data_root": str(datamodule.root)})
+    split = getattr(datamodule, "split", "test")  # data.split=all: every image with a mask
+    results.update({"n_images": len(scores.rows), "data_root": str(datamodule.root), "split": split})
     write_json(out_dir / "results.json", results)
     write_csv(out_dir / "per_image.csv", scores.rows, PER_IMAGE_COLUMNS)
     _plot_worst(datamodule.datasets["test"], module, scores.rows, n_worst, out_dir / "worst.png")
@@ -86,6 +89,8 @@ def _plot_worst(dataset, module: SeaSkyModule, rows: list[dict], n: int, path: P
 def main(cfg: DictConfig) -> dict:
     """Hydra entry point: the checkpoint's input size and normalisation override the data config."""
     with exit_on_error(log):
+        # an earlier run's outputs in the run dir: refused before any loading, deleted only with overwrite
+        stale = earlier_outputs(cfg.paths.output_dir, OUTPUTS, cfg.overwrite, other="hydra.run.dir")
         if str(cfg.ckpt_path or "").lower().endswith(".onnx"):
             raise CheckpointError(f"{cfg.ckpt_path}: evaluate needs the .ckpt of seaSky.train, not an .onnx")
         module, ckpt = load_trained(cfg.ckpt_path)
@@ -98,6 +103,7 @@ def main(cfg: DictConfig) -> dict:
             cfg.data.batch_size = cfg.batch_size
         datamodule = instantiate(cfg.data, augment=None)
         out_dir = Path(cfg.paths.output_dir)
+        remove_outputs(stale)
         results = evaluate(module, datamodule, out_dir, cfg.n_worst, cfg.device, cfg.precision)
     log.info("Results: %s", {k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()})
     log.info("Run dir: %s", out_dir)

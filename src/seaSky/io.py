@@ -9,10 +9,13 @@ import csv
 import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from seaSky.errors import ConfigError
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
@@ -50,3 +53,30 @@ def write_json(path: str | Path, data: dict) -> Path:
     """Write ``data`` as indented JSON, atomically."""
     text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
     return atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def earlier_outputs(
+    folder: str | Path, names: Sequence[str], overwrite: bool = False, other: str = "output_dir"
+) -> list[Path]:
+    """The ``names`` (files or folders) that already exist in ``folder``: outputs of an earlier run.
+
+    Raises ConfigError naming the folder and them unless ``overwrite``; ``other`` is the key that picks
+    another folder, for the message. An empty or missing folder has none.
+    """
+    found = [Path(folder) / name for name in names if (Path(folder) / name).exists()]
+    if found and not overwrite:
+        listed = ", ".join(p.name + ("/" if p.is_dir() else "") for p in found)
+        raise ConfigError(
+            f"{folder}: holds the outputs of an earlier run ({listed}); pass overwrite=true to replace "
+            f"them or choose another {other}"
+        )
+    return found
+
+
+def remove_outputs(paths: Sequence[Path]) -> None:
+    """Delete these files and folders (folders with all they hold): an earlier run's outputs."""
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)

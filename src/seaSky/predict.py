@@ -4,8 +4,10 @@
 PATH is a checkpoint of ``seaSky.train`` or an .onnx file of ``seaSky.export`` (then ONNX Runtime runs the
 network); without it, the pretrained model shipped in the package.
 
-Reads 8- and 16-bit PNG/TIFF/JPG frames of any size; an unreadable file is skipped with a warning
-naming it, and the others are still written. Every output file is written atomically.
+Reads 8- and 16-bit PNG/TIFF/JPG frames of any size; an unreadable file or a frame smaller than
+``seaSky.frames.MIN_FRAME_SIZE`` is skipped with a warning naming it, and the others are still written.
+An OUT that holds an earlier run's outputs (:data:`OUTPUTS`) is refused unless ``overwrite=true``, which
+deletes those (and nothing else in OUT) first. Every output file is written atomically.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from seaSky.data.preprocess import normalize_image
-from seaSky.errors import exit_on_error
-from seaSky.frames import list_inputs, read_batches
+from seaSky.errors import ConfigError, DataError, exit_on_error
+from seaSky.frames import MIN_FRAME_SIZE, list_inputs, read_batches
 from seaSky.inference import Prediction, Predictor, load_predictor
-from seaSky.io import atomic_write, write_csv
+from seaSky.io import atomic_write, earlier_outputs, remove_outputs, write_csv
 from seaSky.paths import CONFIG_DIR
 from seaSky.viz import overlay_frame
 
 log = logging.getLogger(__name__)
 HORIZON_COLUMNS = ("stem", "y_left", "y_right", "angle_deg", "confidence")
+OUTPUTS = ("horizon.csv", "masks", "overlays")  # all that predict writes into OUT
 
 
 def _write_png(path: Path, picture: np.ndarray) -> None:
@@ -52,12 +55,36 @@ def horizon_row(stem: str, result: Prediction) -> dict:
     }
 
 
+def earlier_predictions(input_path: str | Path, output_dir: str | Path, overwrite: bool) -> list[Path]:
+    """The outputs of an earlier run in ``output_dir`` (ConfigError unless ``overwrite``), to delete; a
+    ConfigError too where the input lies in one of them."""
+    found = earlier_outputs(output_dir, OUTPUTS, overwrite)
+    if found and (Path(output_dir) / "images").is_dir():
+        raise ConfigError(
+            f"{output_dir}: looks like a data set (images/ beside masks/): overwrite=true would delete its "
+            "ground-truth masks; choose another output_dir"
+        )
+    source = Path(input_path).resolve()
+    for path in found:
+        if source == path.resolve() or path.resolve() in source.parents:
+            raise ConfigError(f"{input_path}: the input lies in {path}, an output; choose another output_dir")
+    return found
+
+
 def predict_folder(
-    predictor: Predictor, input_path: str | Path, output_dir: str | Path, batch_size: int = 16
+    predictor: Predictor,
+    input_path: str | Path,
+    output_dir: str | Path,
+    batch_size: int = 16,
+    overwrite: bool = False,
 ) -> list[dict]:
-    """Predict every frame of ``input_path`` into ``output_dir``; return the horizon rows written."""
+    """Predict every frame of ``input_path`` into ``output_dir``; return the horizon rows written.
+
+    An earlier run's outputs in ``output_dir`` are a ConfigError, or deleted first with ``overwrite``.
+    """
     paths = list_inputs(input_path)
     out = Path(output_dir)
+    remove_outputs(earlier_predictions(input_path, out, overwrite))
     rows: list[dict] = []
     with tqdm(total=len(paths), desc="predict", unit="img") as bar:
         for batch in read_batches(paths, batch_size):
@@ -72,6 +99,11 @@ def predict_folder(
                 rows.append(horizon_row(path.stem, result))
             bar.update(len(batch))
         bar.update(len(paths) - bar.n)  # skipped files
+    if not rows:
+        raise DataError(
+            f"{input_path}: none of its {len(paths)} frame(s) could be predicted (unreadable or smaller "
+            f"than {MIN_FRAME_SIZE}x{MIN_FRAME_SIZE} px; see the warnings above)"
+        )
     write_csv(out / "horizon.csv", rows, HORIZON_COLUMNS)
     return rows
 
@@ -80,11 +112,15 @@ def predict_folder(
 def main(cfg: DictConfig) -> None:
     """Hydra entry point."""
     with exit_on_error(log):
+        paths = list_inputs(cfg.input)  # input and output problems first, before the model loads
+        earlier_predictions(cfg.input, cfg.output_dir, cfg.overwrite)
         predictor = load_predictor(cfg.ckpt_path, device=cfg.device)
-        paths = list_inputs(cfg.input)
-        rows = predict_folder(predictor, cfg.input, cfg.output_dir, cfg.batch_size)
+        rows = predict_folder(predictor, cfg.input, cfg.output_dir, cfg.batch_size, cfg.overwrite)
     skipped = len(paths) - len(rows)
-    log.info("%d frames -> %s (%d skipped)", len(rows), cfg.output_dir, skipped)
+    log.info(
+        "%d frames -> %s (%d skipped: unreadable or smaller than %dx%d px)",
+        len(rows), cfg.output_dir, skipped, MIN_FRAME_SIZE, MIN_FRAME_SIZE,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -41,15 +41,15 @@ def job_dirs(sweep_dir: Path) -> list[Path]:
 
 
 def read_job(job: Path) -> dict:
-    """One report row; a job without results.json is reported as failed."""
+    """One report row; a job without results.json is reported as failed, an interrupted one as such."""
     overrides_file = job / ".hydra" / "overrides.yaml"
     overrides = yaml.safe_load(overrides_file.read_text()) if overrides_file.is_file() else []
     row: dict = {"job": job.name, "overrides": " ".join(overrides or []), "status": "failed"}
     results_file = job / "results.json"
     if results_file.is_file():
         results = json.loads(results_file.read_text())
-        row["status"] = "ok"
-        row.update({key: results.get(key) for key in COLUMNS if key in results})
+        row.update({key: results.get(key) for key in COLUMNS if key in results and key != "status"})
+        row["status"] = "ok" if results.get("status", "completed") == "completed" else str(results["status"])
     return row
 
 

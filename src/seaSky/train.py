@@ -18,12 +18,13 @@ from hydra.types import RunMode
 from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig
 
-from seaSky.callbacks import EpochHistory, TrainingClock
+from seaSky.callbacks import EpochHistory, FiniteLossGuard, Interruption, TrainingClock
 from seaSky.checkpoint_io import AtomicCheckpointIO
 from seaSky.config import instantiate, register_resolvers, resolved_config
 from seaSky.errors import exit_on_error
 from seaSky.io import write_json
 from seaSky.paths import CONFIG_DIR
+from seaSky.preflight import check_train_config, resolve_ckpt_path
 
 log = logging.getLogger(__name__)
 register_resolvers()
@@ -37,16 +38,28 @@ def instantiate_group(group: DictConfig | None) -> list:
 
 
 def train(cfg: DictConfig) -> dict:
-    """Fit and test the configured model; return the metrics and write ``<output_dir>/results.json``."""
+    """Fit and test the configured model; return the metrics and write ``<output_dir>/results.json``
+    (``"status": "interrupted"`` and SystemExit 130 / 143 after Ctrl-C / SIGTERM, with a resumable
+    ``checkpoints/last.ckpt``)."""
     start = time.perf_counter()
     output_dir = Path(cfg.paths.output_dir)
+    check_train_config(cfg)  # before any data is loaded or rendered
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir, _experiment(cfg))
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
 
     datamodule: L.LightningDataModule = instantiate(cfg.data)
+    if cfg.get("seed") is not None and hasattr(datamodule, "seed_sampling"):
+        datamodule.seed_sampling(cfg.seed)  # batches and augmentation from (seed, epoch)
     model: L.LightningModule = instantiate(cfg.model)
     clock = TrainingClock()
-    callbacks = [clock, *instantiate_group(cfg.get("callbacks"))]  # first: pauses before the others' hooks
+    interruption = Interruption(output_dir / "checkpoints")
+    callbacks = [
+        clock,  # first: pauses before the others' hooks
+        *instantiate_group(cfg.get("callbacks")),
+        FiniteLossGuard(output_dir / "checkpoints"),
+        interruption,
+    ]
     loggers = instantiate_group(cfg.get("logger"))
     history = next((cb for cb in callbacks if isinstance(cb, EpochHistory)), None)
     trainer: L.Trainer = instantiate(
@@ -61,17 +74,22 @@ def train(cfg: DictConfig) -> dict:
 
     train_seconds = 0.0
     if cfg.get("train"):
-        if not cfg.get("ckpt_path") and not trainer.fast_dev_run:
+        if not ckpt_path and not trainer.fast_dev_run:
             trainer.validate(model, datamodule=datamodule, verbose=False)  # epoch 0: before training
         fit_start = time.perf_counter()
-        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        try:
+            trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        except SystemExit:  # Lightning's exit after Ctrl-C or SIGTERM
+            if interruption.signal is None:
+                raise
+            _exit_interrupted(trainer, interruption, output_dir, start)
         train_seconds = time.perf_counter() - fit_start
     fit_metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
 
     best_ckpt = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     test_metrics: dict[str, float] = {}
     if cfg.get("test"):
-        ckpt = best_ckpt or cfg.get("ckpt_path")
+        ckpt = best_ckpt or ckpt_path
         if not ckpt:
             log.warning("No checkpoint (fast_dev_run, or train=false without ckpt_path): testing as is")
         trainer.test(model, datamodule=datamodule, ckpt_path=ckpt, weights_only=False)
@@ -79,6 +97,7 @@ def train(cfg: DictConfig) -> dict:
 
     epochs = trainer.current_epoch
     results = {
+        "status": "completed",
         **test_metrics,
         "val/dice_best": fit_metrics.get("val/dice_best"),
         "ckpt_best": best_ckpt,
@@ -100,6 +119,39 @@ def train(cfg: DictConfig) -> dict:
     log.info("Results: %s", {k: v for k, v in results.items() if isinstance(v, float)})
     log.info("Run dir: %s", output_dir)
     return results
+
+
+def _experiment(cfg: DictConfig) -> str | None:
+    """The ``experiment`` this run was composed with (None: none, or outside Hydra)."""
+    if not HydraConfig.initialized():
+        return None
+    choice = HydraConfig.get().runtime.choices.get("experiment")
+    return None if choice in (None, "null") else str(choice)
+
+
+def _exit_interrupted(trainer: L.Trainer, interruption: Interruption, output_dir: Path, start: float) -> None:
+    """results.json with ``"status": "interrupted"``, then exit 128 + the signal's number (130, 143)."""
+    signum = interruption.signal
+    assert signum is not None
+    if trainer.is_global_zero:
+        write_json(
+            output_dir / "results.json",
+            {
+                "status": "interrupted",
+                "signal": signum.name,
+                "epochs": trainer.current_epoch,
+                "last_ckpt": str(interruption.ckpt_path or ""),
+                "wall_s": round(time.perf_counter() - start, 2),
+                "output_dir": str(output_dir),
+            },
+        )
+    log.warning(
+        "Interrupted by %s at epoch %d: resume with ckpt_path=%s (or ckpt_path=last)",
+        signum.name,
+        trainer.current_epoch,
+        interruption.ckpt_path,
+    )
+    raise SystemExit(128 + int(signum))
 
 
 def _define_wandb_axes(logger: WandbLogger) -> None:

@@ -9,9 +9,11 @@ from pathlib import Path
 from lightning import LightningDataModule
 from torch.utils.data import DataLoader
 
-from seaSky.data.dataset import ArraySegmentationDataset
+from seaSky.data.dataset import ArraySegmentationDataset, EpochShuffle
 from seaSky.data.folder import (
     SPLITS,
+    find_labelled,
+    find_overlaps,
     find_splits,
     horizon_truth_arrays,
     load_split,
@@ -35,6 +37,8 @@ class IRSegDataModule(LightningDataModule):
         num_workers: DataLoader worker processes (0 = load in the main process).
         split_fractions: (train, val, test) fractions when ``root/splits`` does not exist.
         split_seed: seed of that random split.
+        split: what the test loop scores: ``test`` (the test split) or ``all`` (every image with a mask,
+            whatever the split files say; for evaluation only, as training needs train/val splits).
         normalize: keyword arguments of :func:`seaSky.data.preprocess.normalize_image`.
         augment: albumentations pipeline for training (None = no augmentation).
     """
@@ -47,6 +51,7 @@ class IRSegDataModule(LightningDataModule):
         num_workers: int = 0,
         split_fractions: Sequence[float] = (0.8, 0.1, 0.1),
         split_seed: int = 0,
+        split: str = "test",
         normalize: Mapping | None = None,
         augment: Callable[..., dict] | None = None,
     ) -> None:
@@ -56,6 +61,9 @@ class IRSegDataModule(LightningDataModule):
         self.save_hyperparameters(ignore=["augment"])
         if len(image_size) != 2 or min(image_size) < 8:
             raise ConfigError(f"data.image_size must be [height, width] of at least 8, got {image_size}")
+        if split not in ("test", "all"):
+            raise ConfigError(f"data.split must be test or all, got {split!r}")
+        self.split = split
         self.root = Path(root)
         self.image_size = (int(image_size[0]), int(image_size[1]))
         self.batch_size = batch_size
@@ -65,17 +73,37 @@ class IRSegDataModule(LightningDataModule):
         self.normalize = dict(normalize or {})
         self.augment = augment or None  # an empty config node means no augmentation
         self.datasets: dict[str, ArraySegmentationDataset] = {}
+        self.sampling_seed: int | None = None
+
+    def seed_sampling(self, seed: int) -> None:
+        """Draw the training order and the augmentation from (``seed``, epoch): two runs with the same seed
+        see the same batches, and a resumed run those of the uninterrupted one (in the main process;
+        with ``num_workers`` > 0 each worker draws from its own seed, which the DataLoader derives from
+        the run's seed, so runs repeat but a resume draws new augmentations)."""
+        self.sampling_seed = seed
+
+    def _epoch(self) -> int:
+        return self.trainer.current_epoch if self.trainer is not None else 0
 
     def setup(self, stage: str | None = None) -> None:
         """Decode and validate all splits once; raise one DataError that lists every problem."""
         if self.datasets:
             return
-        splits, problems = find_splits(self.root, self.split_fractions, self.split_seed)
-        loaded = {}
+        if self.split == "all":
+            if stage in ("fit", "validate"):
+                raise ConfigError("data.split=all is for evaluation; training needs train/val splits")
+            labelled, problems = find_labelled(self.root)
+            splits = {"train": [], "val": [], "test": labelled}
+        else:
+            splits, problems = find_splits(self.root, self.split_fractions, self.split_seed)
+        loaded, digests = {}, {}
         for name in SPLITS:
-            images, masks, sizes, split_problems = load_split(splits[name], self.image_size, self.normalize)
+            images, masks, sizes, split_problems = load_split(
+                splits[name], self.image_size, self.normalize, digests
+            )
             problems += split_problems
             loaded[name] = (images, masks, sizes, [s.stem for s in splits[name]])
+        problems += find_overlaps(splits, digests)[0]  # a frame in two splits inflates test scores
         raise_problems(self.root, problems)
         truth = read_horizon_truth(self.root)  # {} unless ROOT/meta.csv has y_left/y_right
         for name, (images, masks, sizes, stems) in loaded.items():
@@ -89,10 +117,15 @@ class IRSegDataModule(LightningDataModule):
         log.info("Data %s: %s images at %dx%d (WxH)", self.root, counts, width, height)
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        dataset, sampler = self.datasets[split], None
+        if shuffle and self.sampling_seed is not None:
+            sampler = EpochShuffle(len(dataset), self.sampling_seed, self._epoch)
+            dataset.seed_augmentation(self.sampling_seed, self._epoch)
         return DataLoader(
-            self.datasets[split],
+            dataset,
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            shuffle=shuffle and sampler is None,
+            sampler=sampler,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             drop_last=False,

@@ -8,12 +8,15 @@ Two layouts are understood (``<stem>`` is the file name without suffix):
 * ``ROOT/{train,val,test}/images/...`` + ``ROOT/{train,val,test}/masks/...``.
 
 Masks hold 1 = sea and 0 = everything else, stored as {0,1} or {0,255}; any other value is an error.
-Every problem found is collected, so one run lists them all, each naming its file.
+Every problem found is collected, so one run lists them all, each naming its file. The same frame in two
+splits (the same stem, or identical pixels under another stem) is an error: it would inflate test scores.
+``python -m seaSky.data.check ROOT`` runs these checks without training.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,8 +93,11 @@ def _files_by_stem(folder: Path, what: str, problems: list[str]) -> dict[str, Pa
     return found
 
 
-def _pair(image_dir: Path, mask_dir: Path, problems: list[str]) -> dict[str, Sample]:
-    """Match images with masks by stem; orphans and duplicate stems are recorded as problems."""
+def _pair(
+    image_dir: Path, mask_dir: Path, problems: list[str], require_masks: bool = True
+) -> dict[str, Sample]:
+    """Match images with masks by stem; orphans and duplicate stems are recorded as problems, and images
+    without a mask too when ``require_masks``."""
     images = _files_by_stem(image_dir, "image", problems)
     masks = _files_by_stem(mask_dir, "mask", problems) if mask_dir.is_dir() else {}
     if not mask_dir.is_dir():
@@ -101,7 +107,7 @@ def _pair(image_dir: Path, mask_dir: Path, problems: list[str]) -> dict[str, Sam
     samples = {}
     for stem, path in images.items():
         mask = masks.get(stem)
-        if mask is None and mask_dir.is_dir():
+        if mask is None and mask_dir.is_dir() and require_masks:
             problems.append(f"{path}: no mask {stem}.png in {mask_dir}")
         samples[stem] = Sample(stem, path, mask)
     return samples
@@ -142,6 +148,46 @@ def random_split(samples: Sequence[Sample], fractions: Sequence[float], seed: in
     }
 
 
+def _layout(root: Path) -> dict[str, tuple[Path, Path]]:
+    """The (images, masks) folders of ``root``: ``{"all": ...}`` for ROOT/images, one per split for
+    ROOT/{train,val,test}; DataError when ``root`` is missing or has neither layout."""
+    if not root.is_dir():
+        raise DataError(f"{root}: data folder does not exist")
+    if (root / "images").is_dir():
+        return {"all": (root / "images", root / "masks")}
+    if all((root / name / "images").is_dir() for name in SPLITS):
+        return {name: (root / name / "images", root / name / "masks") for name in SPLITS}
+    raise DataError(f"{root}: expected ROOT/images + ROOT/masks, or ROOT/{{train,val,test}}/{{images,masks}}")
+
+
+def find_samples(root: Path | str, require_masks: bool = True) -> tuple[list[Sample], list[str]]:
+    """Every image under ``root`` (either layout; split files are not read) and the layout problems
+    (orphan masks, duplicate stems, and images without a mask when ``require_masks``)."""
+    problems: list[str] = []
+    samples: list[Sample] = []
+    for image_dir, mask_dir in _layout(Path(root)).values():
+        samples += _pair(image_dir, mask_dir, problems, require_masks).values()
+    return samples, problems
+
+
+def find_labelled(root: Path | str) -> tuple[list[Sample], list[str]]:
+    """Every image with a mask under ``root``, whatever the split files say (``data.split=all``), and the
+    problems: layout problems except images without a mask (left out), a stem used twice, no mask at all."""
+    samples, problems = find_samples(root, require_masks=False)
+    labelled, first = [], {}
+    for sample in samples:
+        if sample.mask_path is None:
+            continue
+        if sample.stem in first:
+            problems.append(f"{sample.image_path}: stem {sample.stem!r} is used again ({first[sample.stem]})")
+            continue
+        first[sample.stem] = sample.image_path
+        labelled.append(sample)
+    if not labelled:
+        problems.append(f"{root}: no image has a mask")
+    return labelled, problems
+
+
 def find_splits(
     root: Path | str, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0
 ) -> tuple[dict[str, list[Sample]], list[str]]:
@@ -152,10 +198,10 @@ def find_splits(
     """
     root = Path(root)
     problems: list[str] = []
-    if not root.is_dir():
-        raise DataError(f"{root}: data folder does not exist")
-    if (root / "images").is_dir():
-        known = _pair(root / "images", root / "masks", problems)
+    layout = _layout(root)
+    why_empty = ""
+    if "all" in layout:
+        known = _pair(*layout["all"], problems)
         split_dir = root / "splits"
         if split_dir.is_dir():
             splits = {}
@@ -169,23 +215,82 @@ def find_splits(
                     splits[name] = []
         else:
             splits = random_split(list(known.values()), fractions, seed)
-    elif all((root / name / "images").is_dir() for name in SPLITS):
-        splits = {
-            name: list(_pair(root / name / "images", root / name / "masks", problems).values())
-            for name in SPLITS
-        }
+            why_empty = f" (random split {list(fractions)} of {len(known)} images; no {split_dir})"
     else:
-        raise DataError(
-            f"{root}: expected ROOT/images + ROOT/masks, or ROOT/{{train,val,test}}/{{images,masks}}"
-        )
+        splits = {name: list(_pair(*layout[name], problems).values()) for name in SPLITS}
     for name in SPLITS:
         if not splits.get(name):
-            problems.append(f"{root}: split {name!r} is empty")
+            problems.append(f"{root}: split {name!r} is empty{why_empty}")
     return splits, problems
 
 
+def check_sample(sample: Sample) -> tuple[np.ndarray | None, np.ndarray | None, list[str]]:
+    """Decode and validate one sample: its raw image, its mask (1 = sea; None without a mask) and every
+    problem found (unreadable image or mask, bad mask values, image/mask size mismatch), one line each.
+    The image is None where it cannot be read, the mask where it cannot be read or its size differs."""
+    problems = []
+    image = mask = None
+    try:
+        image = read_image(sample.image_path)
+    except DataError as err:
+        problems.append(str(err))
+    if sample.mask_path is not None:
+        try:
+            mask = read_mask(sample.mask_path)
+        except DataError as err:
+            problems.append(str(err))
+    if image is not None and mask is not None and image.shape != mask.shape:
+        problems.append(
+            f"{sample.image_path}: image is {image.shape[1]}x{image.shape[0]} but its mask "
+            f"{sample.mask_path.name} is {mask.shape[1]}x{mask.shape[0]} (WxH)"
+        )
+        mask = None
+    return image, mask, problems
+
+
+def pixel_digest(image: np.ndarray) -> str:
+    """Hash of a decoded image's size and pixel values: equal for identical frames in any file format."""
+    data = np.ascontiguousarray(image, dtype=np.float32)
+    digest = hashlib.blake2b(str(data.shape).encode(), digest_size=16)
+    digest.update(data.data)
+    return digest.hexdigest()
+
+
+def find_overlaps(
+    splits: Mapping[str, Sequence[Sample]], digests: Mapping[Path, str]
+) -> tuple[list[str], list[str]]:
+    """Frames shared by splits, which inflate test scores: returns the problems (a stem in two splits, or
+    identical pixels, by ``digests`` of image paths, in two splits), each naming both files, and notes of
+    identical pixels within one split (harmless, but worth knowing)."""
+    problems, notes = [], []
+    by_stem: dict[str, tuple[str, Path]] = {}
+    by_digest: dict[str, tuple[str, Path]] = {}
+    for name, samples in splits.items():
+        for sample in samples:
+            path = sample.image_path
+            first = by_stem.setdefault(sample.stem, (name, path))
+            if first[0] != name:
+                problems.append(
+                    f"{path}: stem {sample.stem!r} is in {name} and also in {first[0]} ({first[1]})"
+                )
+                continue
+            if path not in digests:
+                continue
+            first = by_digest.setdefault(digests[path], (name, path))
+            if first[1] == path:
+                continue
+            if first[0] != name:
+                problems.append(f"{path}: in {name}, has the same pixels as {first[1]} in {first[0]}")
+            else:
+                notes.append(f"{path}: has the same pixels as {first[1]} (both in {name})")
+    return problems, notes
+
+
 def load_split(
-    samples: Sequence[Sample], size: tuple[int, int], normalize: Mapping | None = None
+    samples: Sequence[Sample],
+    size: tuple[int, int],
+    normalize: Mapping | None = None,
+    digests: dict[Path, str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Decode, validate and pre-process (:func:`seaSky.data.preprocess.preprocess_image`) a split into
     memory.
@@ -193,22 +298,16 @@ def load_split(
     Returns images (N, H, W) float32 in [0, 1], masks (N, H, W) uint8 in {0, 1}, the frames' own sizes
     (N, 2) as (height, width), and problems (one line each, naming the file). ``size`` is (height,
     width). Samples without a mask are skipped (their problem is reported by :func:`find_splits`).
+    ``digests``, when given, is filled with :func:`pixel_digest` of each readable image by path (for
+    :func:`find_overlaps`).
     """
     images, masks, sizes, problems = [], [], [], []
     for sample in samples:
-        try:
-            image = read_image(sample.image_path)
-            mask = read_mask(sample.mask_path) if sample.mask_path else None
-        except DataError as err:
-            problems.append(str(err))
-            continue
-        if mask is None:
-            continue
-        if image.shape != mask.shape:
-            problems.append(
-                f"{sample.image_path}: image is {image.shape[1]}x{image.shape[0]} but its mask "
-                f"{sample.mask_path.name} is {mask.shape[1]}x{mask.shape[0]} (WxH)"
-            )
+        image, mask, sample_problems = check_sample(sample)
+        problems += sample_problems
+        if digests is not None and image is not None:
+            digests[sample.image_path] = pixel_digest(image)
+        if image is None or mask is None:
             continue
         sizes.append(image.shape)
         images.append(preprocess_image(image, size, normalize))

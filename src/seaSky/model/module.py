@@ -150,11 +150,13 @@ class SeaSkyModule(LightningModule):
     def _log_horizon_errors(self, stage: str) -> None:
         """Median/mean |dy| (px of the original frame), |d angle| and share within 2 px, per epoch."""
         errors, self.horizon_errors[stage] = self.horizon_errors[stage], []
+        errors = gather_from_all_ranks(errors)  # under DDP: every process's images, not rank 0's alone
         if not errors:
             return
         summary = summarize_errors(errors)
         keys = ("dy_median_px", "dy_mean_px", "dangle_median_deg", "dangle_mean_deg", "within_2px")
-        self.log_dict({f"{stage}/horizon_{k}": float(summary[k]) for k in keys})
+        # the values are global already; sync_dist averages equal values (and silences Lightning's warning)
+        self.log_dict({f"{stage}/horizon_{k}": float(summary[k]) for k in keys}, sync_dist=True)
 
     def on_test_epoch_end(self) -> None:
         self._log_horizon_errors("test")
@@ -166,7 +168,7 @@ class SeaSkyModule(LightningModule):
             return
         dice = self.metrics["val_"]["val/dice"].compute()
         self.val_dice_best.update(dice)
-        self.log("val/dice_best", self.val_dice_best.compute(), prog_bar=True)
+        self.log("val/dice_best", self.val_dice_best.compute(), prog_bar=True, sync_dist=True)  # global
 
     def test_step(self, batch: dict, batch_idx: int) -> dict:
         """The test step; its outputs reach callbacks' ``on_test_batch_end`` (evaluate's per-image rows)."""
@@ -181,6 +183,17 @@ class SeaSkyModule(LightningModule):
             return {"optimizer": optimizer}
         scheduler = self.scheduler_factory(optimizer=optimizer)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def gather_from_all_ranks(items: list) -> list:
+    """The items of every process of a torch.distributed run, in rank order (DDP: each process scores
+    its own share of the images); ``items`` itself in a single process. Every process must call it."""
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return items
+    gathered: list[list | None] = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, items)
+    return [item for part in gathered for item in part or []]
 
 
 def batch_horizon_errors(probs: torch.Tensor, batch: dict, threshold: float) -> dict[int, dict]:
