@@ -98,9 +98,12 @@ def test_a_signal_saves_a_resumable_checkpoint_and_exits_non_zero(
             "model.depth=6 halves the input 6 times: data.image_size [32, 40] must be at least 64",
         ),
         (["data.image_size=[8,8]", "model.depth=4"], "must be at least 16 pixels"),
-        (["experiment=pretrained", "data=folder", "data.root=/nowhere"], "data.bit_depth, data.n"),
+        (
+            ["experiment=pretrained", "data=folder", "data.root=/nowhere"],
+            "data.bit_depth, data.n: not an option of IRSegDataModule (data=folder)",
+        ),
         (["ckpt_path=/nowhere/last.ckpt"], "/nowhere/last.ckpt: checkpoint not found"),
-        (["ckpt_path=last"], "ckpt_path=last: no earlier run of experiment=None"),
+        (["ckpt_path=last"], "ckpt_path=last: no earlier run of this config (no experiment)"),
     ],
 )
 def test_bad_configs_fail_before_any_data_is_loaded(

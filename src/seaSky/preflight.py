@@ -104,7 +104,10 @@ def _parameters(cls: type) -> set[str] | None:
 
 
 def _choice(cfg: DictConfig, group: str) -> str:
-    choices = OmegaConf.select(cfg, "hydra.runtime.choices", default=None) or {}
+    """The option of ``group`` this run was composed with (``folder``, ``synthetic``, ...)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
     return str(choices.get(group, "?"))
 
 
@@ -147,9 +150,10 @@ def _latest_last_ckpt(run_dir: Path, experiment: str | None) -> Path:
         if _experiment_of(ckpt.parent.parent) == experiment:
             candidates.append(ckpt)
     if not candidates:
+        which = f"experiment={experiment}" if experiment else "this config (no experiment)"
         raise CheckpointError(
-            f"ckpt_path=last: no earlier run of experiment={experiment} with checkpoints/last.ckpt under "
-            f"{runs_root}; give the checkpoint's path instead"
+            f"ckpt_path=last: no earlier run of {which} with checkpoints/last.ckpt under {runs_root}; give "
+            "the checkpoint's path instead"
         )
     return max(candidates, key=lambda p: p.stat().st_mtime)
 
