@@ -16,18 +16,24 @@ import lightning as L
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from lightning.pytorch.loggers import WandbLogger
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
 from seaSky.callbacks import EpochHistory, FiniteLossGuard, Interruption, TrainingClock
 from seaSky.checkpoint_io import AtomicCheckpointIO
 from seaSky.config import instantiate, register_resolvers, resolved_config
 from seaSky.errors import exit_on_error
 from seaSky.io import write_json
+from seaSky.model.checkpoint import load_trained
+from seaSky.model.module import SeaSkyModule
 from seaSky.paths import CONFIG_DIR
 from seaSky.preflight import check_train_config, resolve_ckpt_path
+from seaSky.pretrained import PRETRAINED_CKPT
 
 log = logging.getLogger(__name__)
 register_resolvers()
+
+# what defines a network's weights: taken from the init_from model
+NETWORK_KEYS = ("arch", "in_channels", "depth", "base_channels", "up", "encoder")
 
 
 def instantiate_group(group: DictConfig | None) -> list:
@@ -45,6 +51,7 @@ def train(cfg: DictConfig) -> dict:
     output_dir = Path(cfg.paths.output_dir)
     check_train_config(cfg)  # before any data is loaded or rendered
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir, _experiment(cfg))
+    source = init_source(cfg) if cfg.get("init_from") else None  # sets the network and input from it
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
 
@@ -52,6 +59,8 @@ def train(cfg: DictConfig) -> dict:
     if cfg.get("seed") is not None and hasattr(datamodule, "seed_sampling"):
         datamodule.seed_sampling(cfg.seed)  # batches and augmentation from (seed, epoch)
     model: L.LightningModule = instantiate(cfg.model)
+    if source is not None:
+        model.net.load_state_dict(source.net.state_dict())
     clock = TrainingClock()
     interruption = Interruption(output_dir / "checkpoints")
     callbacks = [
@@ -119,6 +128,31 @@ def train(cfg: DictConfig) -> dict:
     log.info("Results: %s", {k: v for k, v in results.items() if isinstance(v, float)})
     log.info("Run dir: %s", output_dir)
     return results
+
+
+def init_source(cfg: DictConfig) -> SeaSkyModule:
+    """The model ``init_from`` names (a seaSky checkpoint, or ``pretrained``: the shipped one). Its network
+    (architecture, depth, widths) and its input size and normalisation replace those of ``cfg`` (in
+    place), so that its weights fit and its frames are prepared as it was trained; the optimiser,
+    schedule, loss and epochs stay those of ``cfg``: a new run, not a resume."""
+    init_from = str(cfg.init_from)
+    path = PRETRAINED_CKPT if init_from == "pretrained" else Path(init_from)
+    source, ckpt = load_trained(path)
+    trained_on = ckpt.get("datamodule_hyper_parameters") or {}
+    with open_dict(cfg):
+        for key in NETWORK_KEYS:
+            if key in source.hparams:
+                cfg.model[key] = source.hparams[key]
+        if "image_size" in trained_on:
+            cfg.data.image_size = list(trained_on["image_size"])
+        if trained_on.get("normalize"):
+            cfg.data.normalize = dict(trained_on["normalize"])
+    height, width = cfg.data.image_size
+    log.info(
+        "Initialised from %s: %s depth %s, %s base channels, input %dx%d (WxH)",
+        path, cfg.model.arch, cfg.model.depth, cfg.model.base_channels, width, height,
+    )  # fmt: skip
+    return source
 
 
 def _experiment(cfg: DictConfig) -> str | None:

@@ -20,6 +20,7 @@ from seaSky.model.factory import build_net
 from seaSky.model.unet import count_parameters
 
 LOSSES = ("bce", "dice", "bce_dice")
+FREEZE = ("none", "encoder")
 STAGES = ("train", "val", "test")
 
 
@@ -63,6 +64,8 @@ class SeaSkyModule(LightningModule):
         threshold: probability above which a pixel counts as sea.
         channels_last: run the network in channels-last memory format (faster convolutions on CPUs
             with oneDNN and on tensor-core GPUs; results are the same up to float rounding).
+        freeze: ``"none"``, or ``"encoder"``: the encoder (the down path) keeps its weights and its
+            BatchNorm statistics, and only the decoder trains (fine-tuning on a few frames).
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class SeaSkyModule(LightningModule):
         scheduler: Callable[..., torch.optim.lr_scheduler.LRScheduler] | None = None,
         threshold: float = 0.5,
         channels_last: bool = False,
+        freeze: str = "none",
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
@@ -91,6 +95,11 @@ class SeaSkyModule(LightningModule):
             dropout=dropout,
             encoder=encoder,
         )
+        if freeze not in FREEZE:
+            raise ConfigError(f"model.freeze must be one of {FREEZE}, got {freeze!r}")
+        self.frozen = encoder_parts(self.net) if freeze == "encoder" else []  # a plain list: not submodules
+        for part in self.frozen:
+            part.requires_grad_(False)
         self.criterion = SeaSkyLoss(loss)
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
@@ -174,15 +183,27 @@ class SeaSkyModule(LightningModule):
         """The test step; its outputs reach callbacks' ``on_test_batch_end`` (evaluate's per-image rows)."""
         return self._step(batch, "test")
 
+    def on_train_epoch_start(self) -> None:
+        for part in self.frozen:
+            part.eval()  # Lightning sets train mode each epoch: frozen BatchNorm keeps its statistics
+
     def configure_optimizers(self) -> dict:
+        params = [p for p in self.parameters() if p.requires_grad]
         if self.optimizer_factory is None:
-            optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
+            optimizer = torch.optim.AdamW(params, lr=1e-3)
         else:
-            optimizer = self.optimizer_factory(params=self.parameters())
+            optimizer = self.optimizer_factory(params=params)
         if self.scheduler_factory is None:
             return {"optimizer": optimizer}
         scheduler = self.scheduler_factory(optimizer=optimizer)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def encoder_parts(net: nn.Module) -> list[nn.Module]:
+    """The encoder (down path) of a network of :func:`seaSky.model.factory.build_net`."""
+    if hasattr(net, "encoder"):  # segmentation-models-pytorch
+        return [net.encoder]
+    return [net.inc, net.downs]  # our U-Net
 
 
 def gather_from_all_ranks(items: list) -> list:
