@@ -99,12 +99,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeaSkyError as err:  # not a data folder, no images, bad split fractions
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
+    return print_check(args.root, found)
+
+
+def print_check(root: Path | str, found: FolderCheck) -> int:
+    """Print the problems, notes and a summary line of a check; the exit status (1: problems, else 0)."""
     for line in found.problems:
         print(line)
     for line in found.notes:
         print(f"info: {line}")
     notes = f", {len(found.notes)} note(s)" if found.notes else ""
-    print(f"{args.root}: {found.n_images} images, {len(found.problems)} problem(s){notes}")
+    print(f"{root}: {found.n_images} images, {len(found.problems)} problem(s){notes}")
     return 1 if found.problems else 0
 
 

@@ -1,0 +1,239 @@
+"""Adapt a model to a camera without labels (self-training):
+``python -m seaSky.adapt input=FRAMES_DIR output_dir=OUT [ckpt_path=PATH]``.
+
+Each round labels the frames with the current model, keeps only the trustworthy pixels of trustworthy
+frames (:mod:`seaSky.pseudo_labels`), and trains on them mixed with synthetic scenes (with their exact
+masks, so the model cannot drift into nonsense). Writes ``OUT/model.ckpt`` (which predict, evaluate and
+export take) and ``OUT/adapt.json`` / ``OUT/adapt.md``: frames used, pixels kept, and the label-free checks
+of :mod:`seaSky.footage` before and after. When too few frames are trustworthy it says so, writes the
+report and no model, and exits 2.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import hydra
+import numpy as np
+import torch
+import torch.nn.functional as F
+from omegaconf import DictConfig, open_dict
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from seaSky import footage
+from seaSky.config import instantiate
+from seaSky.data.datamodule import SyntheticIRDataModule
+from seaSky.errors import DataError, exit_on_error
+from seaSky.frames import list_inputs, read_batches
+from seaSky.inference import Predictor
+from seaSky.io import atomic_write, earlier_outputs, remove_outputs, write_json
+from seaSky.model.checkpoint import load_trained
+from seaSky.paths import CONFIG_DIR
+from seaSky.pretrained import PRETRAINED_CKPT
+from seaSky.pseudo_labels import PseudoLabel, TrustRules, pseudo_labels
+
+log = logging.getLogger(__name__)
+OUTPUTS = ("model.ckpt", "adapt.json", "adapt.md")
+
+
+class MixedDataset(Dataset):
+    """Pseudo-labelled frames (trusted pixels only) and synthetic scenes (every pixel), as
+    ``{"image", "mask", "keep"}`` (1, H, W) tensors, augmented together."""
+
+    def __init__(self, labels: Sequence[PseudoLabel], scenes: tuple, augment: Callable | None) -> None:
+        images, masks = scenes
+        self.items = [(x.image, x.mask, x.keep) for x in labels]
+        self.items += [(im, m, np.ones_like(m)) for im, m in zip(images, masks, strict=True)]
+        self.augment = augment
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict:
+        image, mask, keep = self.items[index]
+        if self.augment is not None:
+            out = self.augment(image=image, masks=[mask, keep])
+            image, (mask, keep) = out["image"], out["masks"]
+        as_tensor = lambda a, t: torch.from_numpy(np.ascontiguousarray(a, dtype=t))[None]  # noqa: E731
+        return {"image": as_tensor(image, np.float32), "mask": as_tensor(mask, np.float32),
+                "keep": as_tensor(keep, np.float32)}  # fmt: skip
+
+
+def masked_loss(logits: torch.Tensor, target: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """BCE + soft Dice over the kept pixels only."""
+    weight_sum = keep.sum().clamp_min(1.0)
+    bce = (F.binary_cross_entropy_with_logits(logits, target, reduction="none") * keep).sum() / weight_sum
+    p = torch.sigmoid(logits) * keep
+    dice = 1 - (2 * (p * target).sum() + 1) / (p.sum() + (target * keep).sum() + 1)
+    return bce + dice
+
+
+def train_round(predictor: Predictor, data: MixedDataset, epochs: int, lr: float, batch_size: int) -> float:
+    """Train the predictor's module on ``data`` for ``epochs``; the last epoch's mean loss."""
+    module = predictor.module
+    module.train()
+    optimizer = torch.optim.AdamW([p for p in module.parameters() if p.requires_grad], lr=lr)
+    loader = DataLoader(data, batch_size=batch_size, shuffle=True, drop_last=len(data) > batch_size)
+    mean = float("nan")
+    for epoch in range(epochs):
+        losses = []
+        for batch in tqdm(loader, desc=f"adapt epoch {epoch + 1}/{epochs}", unit="batch", leave=False):
+            logits = module(batch["image"].to(predictor.device))
+            loss = masked_loss(logits, batch["mask"].to(logits.device), batch["keep"].to(logits.device))
+            if not torch.isfinite(loss):
+                raise DataError("adapt: non-finite training loss; lower lr")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+        mean = float(np.mean(losses))
+    module.eval()
+    return mean
+
+
+def label_frames(
+    predictor: Predictor, paths: Sequence[Path], rules: TrustRules, batch_size: int
+) -> tuple[list[PseudoLabel], list[footage.FrameCheck]]:
+    """Pseudo-labels and label-free checks of every readable frame, with the current model."""
+    labels, checks = [], []
+    for batch in read_batches(paths, batch_size):
+        frames = [(path.stem, image) for path, image in batch]
+        labels += pseudo_labels(predictor, frames, rules)
+        checks += footage.check_batch(predictor, frames)
+    return labels, checks
+
+
+def adapt(cfg: DictConfig) -> dict:
+    """Self-train the model of ``cfg.ckpt_path`` on the frames of ``cfg.input``; return the report."""
+    start = time.perf_counter()
+    out = Path(cfg.output_dir)
+    stale = earlier_outputs(out, OUTPUTS, cfg.overwrite)
+    paths = list_inputs(cfg.input)
+    ckpt_path = Path(cfg.ckpt_path) if cfg.ckpt_path else PRETRAINED_CKPT
+    module, ckpt = load_trained(ckpt_path)
+    data_hparams = ckpt.get("datamodule_hyper_parameters", {})
+    predictor = Predictor(module, data_hparams.get("image_size", (128, 160)), data_hparams.get("normalize"))
+    rules = TrustRules(**cfg.trust.rules)
+    torch.manual_seed(cfg.seed)
+
+    labels, checks = label_frames(predictor, paths, rules, cfg.batch_size)
+    before = footage.summarize(checks)
+    report: dict = {
+        "input": str(cfg.input), "ckpt_path": str(ckpt_path), "n_frames": len(labels),
+        "trust": dict(cfg.trust.rules), "rounds": [], "before": before,
+    }  # fmt: skip
+    used = [x for x in labels if x.used]
+    need = max(int(cfg.trust.min_frames), int(np.ceil(cfg.trust.min_share * len(labels))))
+    if len(used) < need:
+        report.update({"status": "refused", "n_used": len(used), "n_needed": need})
+        remove_outputs(stale)
+        _write_report(out, report)
+        raise DataError(
+            f"{cfg.input}: only {len(used)} of {len(labels)} frames have trustworthy pseudo-labels (need "
+            f"{need}): no model written; see {out / 'adapt.md'}"
+        )
+
+    scenes = synthetic_scenes(cfg, predictor)
+    with open_dict(cfg):
+        cfg.data.image_size = list(predictor.image_size)  # the augmentation's crops are the network's size
+    augment = instantiate(cfg.augment) if cfg.get("augment") else None
+    for round_index in range(int(cfg.rounds)):
+        if round_index > 0:
+            labels, _ = label_frames(predictor, paths, rules, cfg.batch_size)
+            used = [x for x in labels if x.used]
+        kept = float(np.mean([x.keep.mean() for x in used])) if used else 0.0
+        loss = train_round(
+            predictor, MixedDataset(used, scenes, augment), cfg.epochs_per_round, cfg.lr, cfg.batch_size
+        )
+        report["rounds"].append({"frames_used": len(used), "pixels_kept": kept, "loss": loss})
+        log.info("round %d: %d of %d frames used, %.1f %% of their pixels kept, loss %.4f",
+                 round_index + 1, len(used), len(labels), 100 * kept, loss)  # fmt: skip
+
+    _, checks = label_frames(predictor, paths, rules, cfg.batch_size)
+    report.update({"status": "adapted", "after": footage.summarize(checks)})
+    report["wall_s"] = round(time.perf_counter() - start, 2)
+    remove_outputs(stale)
+    _write_checkpoint(out / "model.ckpt", ckpt, predictor.module, report)
+    _write_report(out, report)
+    return report
+
+
+def synthetic_scenes(cfg: DictConfig, predictor: Predictor) -> tuple[np.ndarray, np.ndarray]:
+    """The synthetic scenes mixed in (rendered once into the cache), prepared like the model's input."""
+    if int(cfg.synthetic.n) == 0:
+        return np.zeros((0, *predictor.image_size), np.float32), np.zeros(
+            (0, *predictor.image_size), np.uint8
+        )
+    datamodule = SyntheticIRDataModule(
+        cache_dir=cfg.synthetic.cache_dir, n=cfg.synthetic.n, seed=cfg.synthetic.seed,
+        render_size=cfg.synthetic.render_size, bit_depth=cfg.synthetic.bit_depth, scene=dict(cfg.preset),
+        image_size=predictor.image_size, normalize=predictor.normalize,
+    )  # fmt: skip
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    train = datamodule.datasets["train"]
+    return train.images, train.masks
+
+
+def _write_checkpoint(path: Path, source: dict, module: torch.nn.Module, report: dict) -> None:
+    """The source checkpoint with the adapted weights (no optimiser or loop state: a model to use)."""
+    ckpt = {
+        k: v
+        for k, v in source.items()
+        if k not in ("optimizer_states", "lr_schedulers", "loops", "callbacks")
+    }
+    ckpt = copy.copy(ckpt)
+    ckpt["state_dict"] = {k: v.detach().cpu() for k, v in module.state_dict().items()}
+    ckpt["seaSky_adapt"] = {k: v for k, v in report.items() if k in ("input", "n_frames", "rounds")}
+    atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
+
+
+def _write_report(out: Path, report: dict) -> None:
+    write_json(out / "adapt.json", report)
+    lines = [
+        f"# seaSky.adapt: {report['status']}",
+        "",
+        f"- input: {report['input']} ({report['n_frames']} frames)",
+        f"- model: {report['ckpt_path']}",
+    ]
+    if report["status"] == "refused":
+        lines.append(
+            f"- only {report['n_used']} frames with trustworthy pseudo-labels, {report['n_needed']} needed"
+        )
+    for i, r in enumerate(report["rounds"], 1):
+        lines.append(f"- round {i}: {r['frames_used']} frames used, {100 * r['pixels_kept']:.1f} % of their "
+                     f"pixels kept, loss {r['loss']:.4f}")  # fmt: skip
+    lines += ["", "| label-free check | before | after |", "|---|---|---|"]
+    after = report.get("after") or {}
+    for name, key in (("frames with a horizon", "share_with_horizon"), ("jumps > 5 px", "n_jumps"),
+                      ("mirror Dice min", "mirror_dice_min"), ("sea in pieces", "share_sea_in_pieces"),
+                      ("sea off the bottom edge", "share_sea_off_bottom")):  # fmt: skip
+        lines.append(f"| {name} | {_fmt(report['before'].get(key))} | {_fmt(after.get(key))} |")
+    step_before, step_after = report["before"]["step_dy_px"], after.get("step_dy_px") or {}
+    lines.append(
+        f"| frame-to-frame dy p95 (px) | {_fmt(step_before['p95'])} | {_fmt(step_after.get('p95'))} |"
+    )
+    atomic_write(out / "adapt.md", lambda tmp: tmp.write_text("\n".join(lines) + "\n"))
+
+
+def _fmt(value: object) -> str:
+    return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="adapt")
+def main(cfg: DictConfig) -> None:
+    """Hydra entry point."""
+    with exit_on_error(log):
+        report = adapt(cfg)
+    log.info(
+        "Adapted on %d frames -> %s", report["rounds"][-1]["frames_used"], Path(cfg.output_dir) / "model.ckpt"
+    )
+
+
+if __name__ == "__main__":
+    main()
