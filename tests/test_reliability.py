@@ -54,7 +54,13 @@ def test_resume_equals_uninterrupted(tmp_path: Path, data_dir: Path) -> None:
     assert _metrics(tmp_path / "resumed")[-2:] == _metrics(tmp_path / "straight")[-2:]
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [
+        (signal.SIGTERM, 143),
+        pytest.param(signal.SIGINT, 130, marks=pytest.mark.slow),
+    ],  # same path: make test-full
+)
 def test_a_signal_saves_a_resumable_checkpoint_and_exits_non_zero(
     tmp_path: Path, data_dir: Path, signum: signal.Signals, code: int
 ) -> None:
