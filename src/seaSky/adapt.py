@@ -11,7 +11,6 @@ report and no model, and exits 2.
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -98,14 +97,20 @@ def train_round(predictor: Predictor, data: MixedDataset, epochs: int, lr: float
 
 def label_frames(
     predictor: Predictor, paths: Sequence[Path], rules: TrustRules, batch_size: int
-) -> tuple[list[PseudoLabel], list[footage.FrameCheck]]:
-    """Pseudo-labels and label-free checks of every readable frame, with the current model."""
-    labels, checks = [], []
+) -> list[PseudoLabel]:
+    """Pseudo-labels of every readable frame, with the current model."""
+    labels = []
     for batch in read_batches(paths, batch_size):
-        frames = [(path.stem, image) for path, image in batch]
-        labels += pseudo_labels(predictor, frames, rules)
-        checks += footage.check_batch(predictor, frames)
-    return labels, checks
+        labels += pseudo_labels(predictor, [(path.stem, image) for path, image in batch], rules)
+    return labels
+
+
+def footage_summary(predictor: Predictor, paths: Sequence[Path], batch_size: int) -> dict:
+    """The label-free checks of :mod:`seaSky.footage` over every readable frame, with the current model."""
+    checks = []
+    for batch in read_batches(paths, batch_size):
+        checks += footage.check_batch(predictor, [(path.stem, image) for path, image in batch])
+    return footage.summarize(checks)
 
 
 def adapt(cfg: DictConfig) -> dict:
@@ -121,8 +126,8 @@ def adapt(cfg: DictConfig) -> dict:
     rules = TrustRules(**cfg.trust.rules)
     torch.manual_seed(cfg.seed)
 
-    labels, checks = label_frames(predictor, paths, rules, cfg.batch_size)
-    before = footage.summarize(checks)
+    before = footage_summary(predictor, paths, cfg.batch_size)
+    labels = label_frames(predictor, paths, rules, cfg.batch_size)
     report: dict = {
         "input": str(cfg.input), "ckpt_path": str(ckpt_path), "n_frames": len(labels),
         "trust": dict(cfg.trust.rules), "rounds": [], "before": before,
@@ -144,7 +149,7 @@ def adapt(cfg: DictConfig) -> dict:
     augment = instantiate(cfg.augment) if cfg.get("augment") else None
     for round_index in range(int(cfg.rounds)):
         if round_index > 0:
-            labels, _ = label_frames(predictor, paths, rules, cfg.batch_size)
+            labels = label_frames(predictor, paths, rules, cfg.batch_size)
             used = [x for x in labels if x.used]
         kept = float(np.mean([x.keep.mean() for x in used])) if used else 0.0
         loss = train_round(
@@ -154,8 +159,7 @@ def adapt(cfg: DictConfig) -> dict:
         log.info("round %d: %d of %d frames used, %.1f %% of their pixels kept, loss %.4f",
                  round_index + 1, len(used), len(labels), 100 * kept, loss)  # fmt: skip
 
-    _, checks = label_frames(predictor, paths, rules, cfg.batch_size)
-    report.update({"status": "adapted", "after": footage.summarize(checks)})
+    report.update({"status": "adapted", "after": footage_summary(predictor, paths, cfg.batch_size)})
     report["wall_s"] = round(time.perf_counter() - start, 2)
     remove_outputs(stale)
     _write_checkpoint(out / "model.ckpt", ckpt, predictor.module, report)
@@ -187,7 +191,6 @@ def _write_checkpoint(path: Path, source: dict, module: torch.nn.Module, report:
         for k, v in source.items()
         if k not in ("optimizer_states", "lr_schedulers", "loops", "callbacks")
     }
-    ckpt = copy.copy(ckpt)
     ckpt["state_dict"] = {k: v.detach().cpu() for k, v in module.state_dict().items()}
     ckpt["seaSky_adapt"] = {k: v for k, v in report.items() if k in ("input", "n_frames", "rounds")}
     atomic_write(path, lambda tmp: torch.save(ckpt, tmp))

@@ -84,13 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="List every problem of a seaSky folder data set (the checks training does).",
     )
     parser.add_argument("root", type=Path, help="the data folder (ROOT/images + ROOT/masks, ...)")
-    parser.add_argument(
-        "--split-fractions",
-        type=float,
-        nargs=3,
-        default=[0.8, 0.1, 0.1],
-        metavar=("TRAIN", "VAL", "TEST"),
-        help="random split without ROOT/splits, as data.split_fractions (default 0.8 0.1 0.1)",
+    add_split_fractions(
+        parser, "random split without ROOT/splits, as data.split_fractions (default 0.8 0.1 0.1)"
     )
     parser.add_argument("--split-seed", type=int, default=0, help="as data.split_seed (default 0)")
     args = parser.parse_args(argv)
@@ -100,6 +95,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
     return print_check(args.root, found)
+
+
+def add_split_fractions(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """The ``--split-fractions TRAIN VAL TEST`` option (default 0.8 0.1 0.1)."""
+    parser.add_argument(
+        "--split-fractions",
+        type=float,
+        nargs=3,
+        default=[0.8, 0.1, 0.1],
+        metavar=("TRAIN", "VAL", "TEST"),
+        help=help_text,
+    )
 
 
 def print_check(root: Path | str, found: FolderCheck) -> int:

@@ -37,7 +37,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from seaSky.data.check import FolderCheck, check_folder, print_check
+from seaSky.data.check import FolderCheck, add_split_fractions, check_folder, print_check
 from seaSky.data.convert_formats import READERS, Item, Options
 from seaSky.data.folder import IMAGE_SUFFIXES, SPLITS
 from seaSky.errors import EXIT_USER_ERROR, ConfigError, DataError, SeaSkyError
@@ -281,14 +281,7 @@ def _parser() -> argparse.ArgumentParser:
         help="random: seeded split files (video frames: in time order per video); "
         "all: no split files, every image for evaluation (data.split=all)",
     )
-    parser.add_argument(
-        "--split-fractions",
-        type=float,
-        nargs=3,
-        default=[0.8, 0.1, 0.1],
-        metavar=("TRAIN", "VAL", "TEST"),
-        help="default 0.8 0.1 0.1",
-    )
+    add_split_fractions(parser, "default 0.8 0.1 0.1")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random split (default 0)")
     parser.add_argument(
         "--origin",
