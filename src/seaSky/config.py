@@ -8,7 +8,7 @@ from typing import Any
 import hydra
 import torch
 from hydra.errors import InstantiationException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seaSky.errors import SeaSkyError
 
@@ -62,3 +62,14 @@ def instantiate(node: Any, **kwargs: Any) -> Any:
         if isinstance(err.__cause__, SeaSkyError):
             raise err.__cause__ from None
         raise
+
+
+def use_trained_input(data: DictConfig, ckpt: dict) -> None:
+    """Set ``data.image_size`` and ``data.normalize`` (in place) to those a checkpoint was trained with,
+    so that frames are prepared for its network as in its training."""
+    trained_on = ckpt.get("datamodule_hyper_parameters") or {}
+    with open_dict(data):
+        if "image_size" in trained_on:
+            data.image_size = list(trained_on["image_size"])
+        if trained_on.get("normalize"):
+            data.normalize = dict(trained_on["normalize"])

@@ -22,7 +22,7 @@ import torch
 from omegaconf import DictConfig, open_dict
 
 from seaSky.callbacks import PerImageScores
-from seaSky.config import instantiate, register_resolvers
+from seaSky.config import instantiate, register_resolvers, use_trained_input
 from seaSky.errors import CheckpointError, exit_on_error
 from seaSky.horizon import summarize_errors
 from seaSky.io import earlier_outputs, remove_outputs, write_csv, write_json
@@ -94,12 +94,8 @@ def main(cfg: DictConfig) -> dict:
         if str(cfg.ckpt_path or "").lower().endswith(".onnx"):
             raise CheckpointError(f"{cfg.ckpt_path}: evaluate needs the .ckpt of seaSky.train, not an .onnx")
         module, ckpt = load_trained(cfg.ckpt_path)
-        trained_on = ckpt.get("datamodule_hyper_parameters") or {}
+        use_trained_input(cfg.data, ckpt)
         with open_dict(cfg):
-            if "image_size" in trained_on:
-                cfg.data.image_size = list(trained_on["image_size"])
-            if trained_on.get("normalize"):
-                cfg.data.normalize = dict(trained_on["normalize"])
             cfg.data.batch_size = cfg.batch_size
         datamodule = instantiate(cfg.data, augment=None)
         out_dir = Path(cfg.paths.output_dir)

@@ -20,7 +20,7 @@ from omegaconf import DictConfig, open_dict
 
 from seaSky.callbacks import EpochHistory, FiniteLossGuard, Interruption, TrainingClock
 from seaSky.checkpoint_io import AtomicCheckpointIO
-from seaSky.config import instantiate, register_resolvers, resolved_config
+from seaSky.config import instantiate, register_resolvers, resolved_config, use_trained_input
 from seaSky.errors import exit_on_error
 from seaSky.io import write_json
 from seaSky.model.checkpoint import load_trained
@@ -138,15 +138,11 @@ def init_source(cfg: DictConfig) -> SeaSkyModule:
     init_from = str(cfg.init_from)
     path = PRETRAINED_CKPT if init_from == "pretrained" else Path(init_from)
     source, ckpt = load_trained(path)
-    trained_on = ckpt.get("datamodule_hyper_parameters") or {}
     with open_dict(cfg):
         for key in NETWORK_KEYS:
             if key in source.hparams:
                 cfg.model[key] = source.hparams[key]
-        if "image_size" in trained_on:
-            cfg.data.image_size = list(trained_on["image_size"])
-        if trained_on.get("normalize"):
-            cfg.data.normalize = dict(trained_on["normalize"])
+    use_trained_input(cfg.data, ckpt)
     height, width = cfg.data.image_size
     log.info(
         "Initialised from %s: %s depth %s, %s base channels, input %dx%d (WxH)",
