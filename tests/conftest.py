@@ -57,6 +57,16 @@ def run_cli(
     )
 
 
+def count_frames(path: Path) -> int:
+    """Frames OpenCV decodes from a video file."""
+    capture = cv2.VideoCapture(str(path))
+    n = 0
+    while capture.read()[0]:
+        n += 1
+    capture.release()
+    return n
+
+
 def write_scene(images: Path, masks: Path, stem: str, size=(32, 40), seed=0, bits=8, suffix=".png") -> None:
     """A simple synthetic frame: sky above a tilted line, sea below, with noise; mask 255 = sea."""
     rng = np.random.default_rng(seed)

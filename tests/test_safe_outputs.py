@@ -108,8 +108,8 @@ def test_colliding_stems_are_an_error_naming_both_before_anything_is_written(tmp
     ("name", "expected"),
     [
         ("empty", r"empty: no image frames \(.png, .tif, .tiff, .jpg, .jpeg\) in it$"),
-        ("videos", r"videos: no image frames .* \(clip.mp4: video input is not supported yet"),
-        ("clip.mp4", r"clip.mp4: video input is not supported yet .*; supported: .png, .tif"),
+        ("videos", r"videos: no image frames .* \(clip.mp4 is a video: seaSky.predict takes it as input="),
+        ("clip.mp4", r"clip.mp4: a video: seaSky.predict reads videos, .*; supported: .png, .tif"),
         ("notes.txt", r"notes.txt: not an image frame; supported: .png, .tif"),
         ("missing", r"missing: input not found; give an image file \(.png"),
     ],
@@ -125,11 +125,11 @@ def test_no_input_frames_is_an_error_naming_the_path(tmp_path: Path, name: str, 
         list_inputs(tmp_path / name)
 
 
-def test_predict_cli_on_a_video_file_is_one_line(tmp_path: Path) -> None:
+def test_predict_cli_on_a_broken_video_file_is_one_line(tmp_path: Path) -> None:
     video = tmp_path / "clip.MP4"
     video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
     line = _error_line(run_cli("predict", f"input={video}", f"output_dir={tmp_path / 'out'}"))
-    assert line.startswith(f"{video}: video input is not supported yet")
+    assert line.startswith(f"{video}: cannot be opened as a video")
     assert not (tmp_path / "out").exists()
 
 

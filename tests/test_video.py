@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import count_frames
 from seaSky.errors import DataError
 from seaSky.video import DEFAULT_FPS, FrameSource, VideoWriter, is_video, open_frames
 
@@ -26,15 +27,6 @@ def horizon_frame(i: int, height: int = H, width: int = W) -> np.ndarray:
     """Grey frame: warm sky (200) above a horizon at row 20 + 2 i, cold sea (60) below."""
     rows = np.arange(height)[:, None] * np.ones((1, width))
     return np.where(rows >= 20 + 2 * i, 60, 200).astype(np.uint8)
-
-
-def count_frames(path: Path) -> int:
-    capture = cv2.VideoCapture(str(path))
-    n = 0
-    while capture.read()[0]:
-        n += 1
-    capture.release()
-    return n
 
 
 @pytest.fixture

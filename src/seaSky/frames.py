@@ -39,7 +39,7 @@ def list_inputs(path: str | Path) -> list[Path]:
     frames = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     if not frames:
         videos = [p.name for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
-        hint = f" ({videos[0]}: video input is not supported yet, extract its frames)" if videos else ""
+        hint = f" ({videos[0]} is a video: seaSky.predict takes it as input=FILE)" if videos else ""
         raise DataError(f"{path}: no image frames ({SUPPORTED}) in it{hint}")
     _check_stems(frames)
     return frames
@@ -47,7 +47,7 @@ def list_inputs(path: str | Path) -> list[Path]:
 
 def _not_an_image(path: Path) -> str:
     if path.suffix.lower() in VIDEO_SUFFIXES:
-        return "video input is not supported yet (extract its frames into a folder of images)"
+        return "a video: seaSky.predict reads videos, this command image frames (extract them into a folder)"
     return "not an image frame"
 
 

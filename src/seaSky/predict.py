@@ -1,5 +1,9 @@
-"""Predict sea masks, overlays and horizon lines for IR frames:
-``python -m seaSky.predict [ckpt_path=PATH] input=DIR_OR_IMAGE output_dir=OUT``.
+"""Predict sea masks, overlays and horizon lines for IR frames, videos and live cameras:
+``python -m seaSky.predict [ckpt_path=PATH] input=DIR_OR_IMAGE_OR_VIDEO output_dir=OUT``.
+
+A video file, a camera (``input=0``), a stream URL, or a folder with ``sequence=true`` is a sequence:
+:mod:`seaSky.sequence` tracks the horizon over its frames and writes ``horizon.csv`` (a row per frame) and
+``overlay.mp4``. Still frames (a file or a folder) get ``masks/``, ``overlays/`` and ``horizon.csv``.
 
 PATH is a checkpoint of ``seaSky.train`` or an .onnx file of ``seaSky.export`` (then ONNX Runtime runs the
 network); without it, the pretrained model shipped in the package.
@@ -13,6 +17,7 @@ deletes those (and nothing else in OUT) first. Every output file is written atom
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import cv2
@@ -27,11 +32,15 @@ from seaSky.frames import MIN_FRAME_SIZE, list_inputs, read_batches
 from seaSky.inference import Prediction, Predictor, load_predictor
 from seaSky.io import atomic_write, earlier_outputs, remove_outputs, write_csv
 from seaSky.paths import CONFIG_DIR
+from seaSky.sequence import is_sequence_input, is_stream, open_sequence, predict_sequence
+from seaSky.tracker import TrackerConfig
 from seaSky.viz import overlay_frame
 
 log = logging.getLogger(__name__)
 HORIZON_COLUMNS = ("stem", "y_left", "y_right", "angle_deg", "confidence")
-OUTPUTS = ("horizon.csv", "masks", "overlays")  # all that predict writes into OUT
+# all that predict writes into OUT (still frames; sequences); the hidden partial files of an interrupted run
+OUTPUTS = ("horizon.csv", "masks", "overlays", "overlay.mp4", "overlay.avi", "masks.mkv", "masks.avi")
+EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
 
 def _write_png(path: Path, picture: np.ndarray) -> None:
@@ -64,6 +73,8 @@ def earlier_predictions(input_path: str | Path, output_dir: str | Path, overwrit
             f"{output_dir}: looks like a data set (images/ beside masks/): overwrite=true would delete its "
             "ground-truth masks; choose another output_dir"
         )
+    if is_stream(input_path):
+        return found
     source = Path(input_path).resolve()
     for path in found:
         if source == path.resolve() or path.resolve() in source.parents:
@@ -108,13 +119,68 @@ def predict_folder(
     return rows
 
 
+def tracker_config(node: DictConfig | dict | None) -> TrackerConfig:
+    """The ``tracker`` node of predict.yaml as a TrackerConfig (ConfigError naming an unknown key)."""
+    values = dict(node or {})
+    known = TrackerConfig.__dataclass_fields__
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(f"tracker.{unknown[0]}: not a tracker setting; settings: {', '.join(known)}")
+    return TrackerConfig(**values)
+
+
+def run_sequence(cfg: DictConfig) -> int:
+    """Predict a video, camera, stream or folder sequence (``cfg`` as predict.yaml); the exit code."""
+    source_name = str(cfg.input)
+    tracker = tracker_config(cfg.tracker)  # config problems before the model loads and the source opens
+    paths = list_inputs(source_name) if Path(source_name).is_dir() else []
+    remove_outputs(earlier_predictions(source_name, cfg.output_dir, cfg.overwrite))
+    source = open_sequence(cfg.input, paths, cfg.fps)  # a bad video: one line before the model loads
+    try:
+        predictor = load_predictor(cfg.ckpt_path, device=cfg.device, precision=cfg.precision)
+    except BaseException:
+        if callable(source.close):
+            source.close()
+        raise
+    summary = predict_sequence(
+        predictor, source, cfg.output_dir, tracker, cfg.overlay, cfg.save_masks, cfg.batch_size
+    )
+    states = ", ".join(f"{state} {n}" for state, n in summary.states.most_common())
+    log.info(
+        "%d frames of %s -> %s in %.1f s (%.1f frames/s end to end, %s); tracker: %s",
+        summary.frames, source.name, cfg.output_dir, summary.seconds, summary.fps,
+        backend_name(predictor), states,
+    )  # fmt: skip
+    if summary.interrupted:
+        log.warning(
+            "stopped by %s after %d frames: %s hold them", summary.interrupted, summary.frames,
+            ", ".join(str(path) for path in summary.outputs),
+        )  # fmt: skip
+        return EXIT_CODES.get(summary.interrupted, 130)
+    return 0
+
+
+def backend_name(predictor: Predictor) -> str:
+    """E.g. ``PyTorch cpu bf16`` or ``ONNX Runtime cpu float32``, for logs and benchmarks."""
+    if predictor.__class__.__name__ == "OnnxPredictor":
+        return "ONNX Runtime cpu float32"
+    precision = "bf16" if predictor.precision == "bf16" else "float32"
+    return f"PyTorch {predictor.device.type} {precision}"
+
+
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="predict")
 def main(cfg: DictConfig) -> None:
     """Hydra entry point."""
+    if is_sequence_input(cfg.input, cfg.sequence):
+        with exit_on_error(log):
+            code = run_sequence(cfg)
+        if code:
+            sys.exit(code)
+        return
     with exit_on_error(log):
         paths = list_inputs(cfg.input)  # input and output problems first, before the model loads
         earlier_predictions(cfg.input, cfg.output_dir, cfg.overwrite)
-        predictor = load_predictor(cfg.ckpt_path, device=cfg.device)
+        predictor = load_predictor(cfg.ckpt_path, device=cfg.device, precision=cfg.precision)
         rows = predict_folder(predictor, cfg.input, cfg.output_dir, cfg.batch_size, cfg.overwrite)
     skipped = len(paths) - len(rows)
     log.info(

@@ -107,16 +107,38 @@ def plot_sweep(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
     return _save(fig, path)
 
 
-def overlay_frame(image01: np.ndarray, mask: np.ndarray, line: tuple[float, float] | None) -> np.ndarray:
-    """8-bit BGR picture of a frame: sea tinted blue, the horizon (y at x=0, y at x=W-1) drawn in red."""
+RAW_LINE_BGR = (0, 215, 255)  # the per-frame fitted horizon: amber, thin
+TRACKED_LINE_BGR = (0, 0, 255)  # the tracked horizon of a sequence (or a still frame's line): red
+
+
+def overlay_frame(
+    image01: np.ndarray,
+    mask: np.ndarray,
+    line: tuple[float, float] | None,
+    raw_line: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """8-bit BGR picture of a frame: sea tinted blue, the horizon (y at x=0, y at x=W-1) drawn in red.
+
+    ``image01``: the frame normalised to [0, 1] (float) or as 8-bit grey (uint8, 255 = 1). ``raw_line``:
+    for sequences, the per-frame fit drawn thin in amber under the tracked ``line``.
+    """
     import cv2
 
-    picture = (overlay(image01, mask) * 255).astype(np.uint8)[..., ::-1].copy()  # RGB -> BGR for cv2
-    if line is not None:
-        width = image01.shape[1]
+    grey = image01 if image01.dtype == np.uint8 else (np.clip(image01, 0, 1) * 255 + 0.5).astype(np.uint8)
+    picture = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    if mask.any():  # sea = grey * (1 - alpha) + alpha * tint, per channel by a look-up table: video rate
+        alpha = 0.35
+        levels = np.arange(256, dtype=np.float32)[:, None] * (1 - alpha)
+        tint = 255 * alpha * np.array(SEA_RGB[::-1], np.float32)
+        table = np.clip(levels + tint + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, 3)
+        cv2.copyTo(cv2.LUT(picture, table), mask.astype(np.uint8, copy=False), picture)
+    width = grey.shape[1]
+    thickness = max(1, width // 320)
+    for ends, colour, thick in ((raw_line, RAW_LINE_BGR, 1), (line, TRACKED_LINE_BGR, thickness)):
+        if ends is None:
+            continue
         shift = 4  # cv2 draws at sub-pixel positions given in 1/16 px
-        start = (0, round(line[0] * 16))
-        end = (round((width - 1) * 16), round(line[1] * 16))
-        thickness = max(1, width // 320)
-        cv2.line(picture, start, end, (0, 0, 255), thickness, cv2.LINE_AA, shift)
+        start = (0, round(ends[0] * 16))
+        end = (round((width - 1) * 16), round(ends[1] * 16))
+        cv2.line(picture, start, end, colour, thick, cv2.LINE_AA, shift)
     return picture
