@@ -98,6 +98,31 @@ def steadiness(csv_path: Path, n: int) -> dict:
     return result
 
 
+def precision_agreement(ckpt: Path, clip: Path, n: int = 175) -> dict | None:
+    """bf16 against float32 predictions of the first ``n`` frames of the clip: share of mask pixels that
+    differ, largest probability difference, largest horizon shift (px). None where bf16 is not native."""
+    if not fast_precision("cpu").startswith("bf16"):
+        return None
+    source = open_sequence(str(clip))
+    frames = [frame for _, (_, _, frame, _) in zip(range(n), source.frames, strict=False)]
+    source.close()
+    exact = Predictor.from_checkpoint(ckpt, precision="32").predict(frames)
+    fast = Predictor.from_checkpoint(ckpt, precision="bf16").predict(frames)
+    shifts = [
+        abs(a.horizon.centre_y - b.horizon.centre_y)
+        for a, b in zip(exact, fast, strict=True)
+        if a.horizon is not None and b.horizon is not None
+    ]
+    return {
+        "frames": len(frames),
+        "pixels_differing_mean": float(
+            np.mean([(a.mask != b.mask).mean() for a, b in zip(exact, fast, strict=True)])
+        ),
+        "prob_max_diff": float(max(np.abs(a.prob - b.prob).max() for a, b in zip(exact, fast, strict=True))),
+        "horizon_max_shift_px": float(max(shifts)) if shifts else None,
+    }
+
+
 def measure_video(ckpt: Path | None = None, frames_dir: Path | None = SHARED_FRAMES) -> dict:
     """Every figure of the video benchmark, measured in this call."""
     ckpt = Path(ckpt) if ckpt else PRETRAINED_CKPT
@@ -129,11 +154,13 @@ def measure_video(ckpt: Path | None = None, frames_dir: Path | None = SHARED_FRA
         predict_sequence(first, source, tmp / "steady", overlay=False, progress=False)
         n_real = 175 if "real" in what else None
         steady = steadiness(tmp / "steady" / "horizon.csv", n_real or 10**9)
+        agreement = precision_agreement(ckpt, clip)
     return {
         "clip": what,
         "network_input": list(Predictor.from_checkpoint(ckpt).image_size),
         "rows": rows,
         "steadiness": steady,
+        "agreement": agreement,
         "threads": torch.get_num_threads(),
         "cores": os.cpu_count(),
     }
@@ -170,6 +197,15 @@ def to_markdown(figures: dict) -> str:
         )
     ratio = steady["tracked"]["jitter"] / max(steady["raw"]["jitter"], 1e-9)
     lines += ["", f"Tracked jitter / raw jitter: {ratio:.2f}."]
+    agree = figures.get("agreement")
+    if agree:
+        lines += [
+            "",
+            f"bf16 against float32 (PyTorch, first {agree['frames']} frames): "
+            f"{agree['pixels_differing_mean'] * 100:.4f} % of mask pixels differ on average, probabilities "
+            f"by {agree['prob_max_diff']:.3f} at most, the horizon moves "
+            f"{agree['horizon_max_shift_px']:.3f} px at most.",
+        ]
     return "\n".join(lines)
 
 

@@ -8,8 +8,10 @@ Per frame, :meth:`HorizonTracker.update` takes the fitted line (or None: no hori
 1. No track yet (or lost): a measurement starts one ("acquiring"), None keeps it "lost".
 2. Predict both filters one frame ahead.
 3. Gate: a measurement is accepted when |measured - predicted| is within ``gate_px`` (scaled by the frame
-   height / ``ref_height``) for y_c and within ``gate_deg`` for the angle, both gates times the
-   measurement's confidence (a doubtful fit must agree more closely). Accepted: Kalman update with a
+   height / ``ref_height``) for y_c and within ``gate_deg`` for the angle, both gates times the square root
+   of the measurement's confidence (a doubtful fit must agree more closely) and widened by ``gate_sigmas``
+   standard deviations of the prediction (which grow while the track coasts, so that a line that moved on
+   during a spoiled stretch is taken up again). Accepted: Kalman update with a
    measurement noise divided by the confidence; "acquiring" until ``acquire_frames`` were accepted, then
    "tracking".
 4. Otherwise the tracker "coasts" on its prediction (glare, a ship on the line, a wave over the lens do not
@@ -53,8 +55,8 @@ class TrackerConfig:
 
     Args:
         gate_px: largest accepted |innovation| of the centre height (px at ``ref_height`` rows), times the
-            measurement's confidence.
-        gate_deg: largest accepted |innovation| of the angle (degrees), times the confidence.
+            square root of the measurement's confidence, plus ``gate_sigmas`` prediction std.
+        gate_deg: largest accepted |innovation| of the angle (degrees), likewise.
         reset_after: gated measurements in a row that agree with each other and restart the track on them
             (a real jump: the camera turned). 1 restarts on every gated measurement (no gating).
         max_coast: frames in a row without an accepted measurement that the track coasts through; the
@@ -69,6 +71,9 @@ class TrackerConfig:
         velocity_std_px: velocity uncertainty of a new track (px / frame at ``ref_height``).
         velocity_std_deg: angular velocity uncertainty of a new track (deg / frame).
         ref_height: frame height (px) at which the pixel values above hold.
+        gate_sigmas: the gates widen by this many standard deviations of the prediction (px and deg), which
+            grow while the track coasts: a line that moved on during a spoiled stretch is taken up again
+            instead of rejected until ``reset_after`` frames agree.
     """
 
     gate_px: float = 10.0
@@ -76,14 +81,15 @@ class TrackerConfig:
     reset_after: int = 5
     max_coast: int = 25
     acquire_frames: int = 3
-    min_confidence: float = 0.2
-    process_noise_px: float = 0.05
+    min_confidence: float = 0.05
+    process_noise_px: float = 0.1
     process_noise_deg: float = 0.005
     measurement_noise_px: float = 0.5
     measurement_noise_deg: float = 0.05
     velocity_std_px: float = 1.0
     velocity_std_deg: float = 0.1
     ref_height: int = 512
+    gate_sigmas: float = 3.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -94,8 +100,10 @@ class TrackerConfig:
             least = 0 if f.name == "max_coast" else 1
             if integer and (value != int(value) or value < least):
                 raise ConfigError(f"tracker.{f.name}: must be a whole number >= {least}, got {value!r}")
-            if not integer and not (math.isfinite(value) and value > 0):
-                raise ConfigError(f"tracker.{f.name}: must be a finite number > 0, got {value!r}")
+            zero_ok = f.name == "gate_sigmas"
+            if not integer and not (math.isfinite(value) and (value > 0 or (zero_ok and value == 0))):
+                sign = ">= 0" if zero_ok else "> 0"
+                raise ConfigError(f"tracker.{f.name}: must be a finite number {sign}, got {value!r}")
         if self.min_confidence > 1:
             raise ConfigError(f"tracker.min_confidence: must lie in (0, 1], got {self.min_confidence!r}")
 
@@ -150,6 +158,11 @@ class _ConstantVelocity:
     @property
     def value(self) -> float:
         return float(self.x[0])
+
+    @property
+    def std(self) -> float:
+        """Standard deviation of the value's estimate."""
+        return float(np.sqrt(self.p[0, 0]))
 
     def predict(self) -> None:
         self.x = self.f @ self.x
@@ -211,7 +224,9 @@ class HorizonTracker:
             self._run.clear()
             return self._coast(measured)
         conf = line.confidence  # >= min_confidence > 0
-        gate_y, gate_a = cfg.gate_px * scale * conf, cfg.gate_deg * conf
+        trust = math.sqrt(conf)  # a doubtful fit must agree more closely
+        gate_y = cfg.gate_px * scale * trust + cfg.gate_sigmas * self._y.std
+        gate_a = cfg.gate_deg * trust + cfg.gate_sigmas * self._angle.std
         if abs(line.centre_y - self._y.value) <= gate_y and abs(line.angle_deg - self._angle.value) <= gate_a:
             self._y.correct(line.centre_y, cfg.measurement_noise_px * scale / conf)
             self._angle.correct(line.angle_deg, cfg.measurement_noise_deg / conf)

@@ -43,10 +43,12 @@ Physics modelled (numbers and sources in the modules named):
 The package, one job per module: ``knobs`` (the scene distribution and its presets), ``params`` (one
 scene's sampled parameters, typed by stage), ``pipeline`` (rendering one scene), ``truth`` (horizon
 ground truth and contrast), ``dataset`` (writing a data set: worker pool, cache key), ``stats`` and
-``preview`` (statistics and contact sheets of a set); the physics in ``geometry``, ``physics``,
-``surfaces``, ``coast``, ``floating``, ``shore``, ``harbour``, ``own_vessel``, ``sensor``, ``camera``
-and ``noise``.
+``preview`` (statistics and contact sheets of a set), ``sequence`` (a video of one scene seen by a
+rolling, pitching camera, with spoilers and the exact truth of every frame); the physics in
+``geometry``, ``physics``, ``surfaces``, ``coast``, ``floating``, ``shore``, ``harbour``,
+``own_vessel``, ``sensor``, ``camera`` and ``noise``.
 
 CLI (Hydra): ``python -m seaSky.render out_dir=DIR n=2000 seed=0 preset=default``
-(``preview=true`` for a contact sheet, ``stats=true`` for data-set statistics).
+(``preview=true`` for a contact sheet, ``stats=true`` for data-set statistics, ``sequence=true`` for n
+frames of one scene seen by a moving camera, ``video=true`` to add them as clip.mp4).
 """

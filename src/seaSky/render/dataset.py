@@ -12,7 +12,7 @@ import math
 import multiprocessing as mp
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -43,6 +43,28 @@ META_FIRST = [
 def scene_seed(seed: int, index: int) -> int:
     """Seed of scene `index` of a data set: independent of n and of the number of workers."""
     return int(np.random.SeedSequence([seed, index]).generate_state(1, dtype=np.uint64)[0])
+
+
+def worker_count(workers: int | None) -> int:
+    """Worker processes to render with: all cores for None, else at least 1."""
+    return len(os.sched_getaffinity(0)) if workers is None else max(1, int(workers))
+
+
+def map_chunks(job: Callable[[list[int]], list], n: int, workers: int) -> Iterator[list]:
+    """``job`` over the indices 0..n-1 in chunks, the results chunk by chunk in order: in this process for
+    one worker, else in a pool of ``workers`` processes."""
+    chunk = max(1, min(32, n // (4 * workers) or 1))
+    chunks = [list(range(a, min(n, a + chunk))) for a in range(0, n, chunk)]
+    if workers == 1:
+        yield from map(job, chunks)
+        return
+    # Spawned, not forked: the caller (e.g. a training process) may run threads whose locks a forked child
+    # would inherit held. An executor, not a Pool: a worker that dies raises BrokenProcessPool instead of
+    # leaving the parent waiting forever. One cv2 thread per worker, as the workers already fill the cores.
+    with ProcessPoolExecutor(
+        workers, mp_context=mp.get_context("spawn"), initializer=cv2.setNumThreads, initargs=(1,)
+    ) as pool:
+        yield from pool.map(job, chunks)
 
 
 def _render_chunk(
@@ -92,9 +114,7 @@ def write_dataset(
     shutil.rmtree(tmp, ignore_errors=True)
     for sub in ("images", "masks", "splits"):
         (tmp / sub).mkdir(parents=True)
-    workers = len(os.sched_getaffinity(0)) if workers is None else max(1, int(workers))
-    chunk = max(1, min(32, n // (4 * workers) or 1))
-    chunks = [list(range(a, min(n, a + chunk))) for a in range(0, n, chunk)]
+    workers = worker_count(workers)
     job = functools.partial(
         _render_chunk,
         tmp_dir=str(tmp),
@@ -107,23 +127,11 @@ def write_dataset(
     rows: list[dict] = []
     try:
         with tqdm(total=n, desc=f"render {out.name}", unit="img", disable=not progress) as bar:
-            if workers == 1:
-                for c in chunks:
-                    rows += job(c)
-                    bar.update(len(c))
-            else:
-                # Spawned, not forked: the caller (e.g. a training process) may run threads whose locks a
-                # forked child would inherit held. An executor, not a Pool: a worker that dies raises
-                # BrokenProcessPool instead of leaving the parent waiting forever. One cv2 thread per
-                # worker, as the workers already fill the cores.
-                with ProcessPoolExecutor(
-                    workers, mp_context=mp.get_context("spawn"), initializer=cv2.setNumThreads, initargs=(1,)
-                ) as pool:
-                    for part in pool.map(job, chunks):
-                        rows += part
-                        bar.update(len(part))
+            for part in map_chunks(job, n, workers):
+                rows += part
+                bar.update(len(part))
         rows.sort(key=lambda r: r["stem"])
-        _write_meta(tmp / "meta.csv", rows)
+        write_meta(tmp / "meta.csv", rows)
         perm = np.random.default_rng(seed).permutation(n)
         n_train = round(split_fractions[0] * n)
         n_val = round(split_fractions[1] * n)
@@ -156,8 +164,9 @@ def write_dataset(
     return out
 
 
-def _write_meta(path: Path, rows: list[dict]) -> None:
-    keys = META_FIRST + [k for k in rows[0] if k not in META_FIRST]
+def write_meta(path: Path, rows: list[dict], first: Sequence[str] = META_FIRST) -> None:
+    """meta.csv: the ``first`` columns, then the rest in the first row's order; None as ""."""
+    keys = list(first) + [k for k in rows[0] if k not in first]
     with open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=keys)
         writer.writeheader()

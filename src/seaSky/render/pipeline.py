@@ -7,6 +7,7 @@ floating objects, sensor, then the ground truth. The model and its sources: :mod
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,9 +16,9 @@ from seaSky.errors import ConfigError
 from seaSky.render import geometry, harbour, own_vessel, physics, sensor, shore, surfaces, truth
 from seaSky.render.camera import camera_output
 from seaSky.render.coast import paint_coast
-from seaSky.render.floating import behind_coast, draw_object, sample_objects
+from seaSky.render.floating import FloatingObject, behind_coast, draw_object, sample_objects
 from seaSky.render.knobs import SceneConfig
-from seaSky.render.params import CameraPipelineParams, Streams, sample_scene_params
+from seaSky.render.params import CameraPipelineParams, SceneParams, Streams, sample_scene_params
 
 MIN_SIZE, MAX_SIZE = 16, 8192
 
@@ -52,20 +53,42 @@ def check_size(width: int, height: int) -> None:
             raise ConfigError(f"{name} must be an integer in [{MIN_SIZE}, {MAX_SIZE}], got {value!r}")
 
 
-def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneConfig | None = None) -> Scene:
-    """Render one scene: 14-bit counts (uint16), sea mask (uint8, 1 = sea) and the sampled parameters.
+@dataclass(frozen=True)
+class FrameChanges:
+    """What one frame of a sequence (:mod:`seaSky.render.sequence`) changes in its scene; the defaults
+    change nothing (a still scene).
 
-    ``scene`` None: the default preset.
+    Args:
+        time_s: the waves' clock (s): the swell travels at its deep-water phase speed.
+        objects: vessels or buoys added to the scene's own (e.g. one passing by).
+        coast_rng: random stream of the coast's textures, whose draws depend on which ridges are in view
+            (a sequence gives them a stream of their own, the same in every frame, so that the draws after
+            them do not change with the camera's pose); None: the scene's stream.
+        temporal_rng: random stream of the temporal noise (a sequence draws it anew every frame; the fixed
+            pattern stays); None: the scene's stream.
+        lens: changes the noise-free counts (H, W float32) before the noise is added: glare or spray on
+            the lens. The mask and the horizon truth stay those of the scene behind it.
     """
-    check_size(width, height)
+
+    time_s: float = 0.0
+    objects: tuple[FloatingObject, ...] = ()
+    coast_rng: np.random.Generator | None = None
+    temporal_rng: np.random.Generator | None = None
+    lens: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+def scene_config(scene: SceneConfig | None) -> SceneConfig:
+    """``scene``, or the default preset for None; ConfigError for anything else."""
     cfg = SceneConfig.from_dict({}) if scene is None else scene
     if not isinstance(cfg, SceneConfig):
         raise ConfigError(f"scene must be a SceneConfig, got {type(cfg).__name__}")
-    rng = np.random.default_rng(seed)
-    streams = Streams.of(seed)
-    params = sample_scene_params(rng, cfg, width, height, streams)
-    camera, atm, sea_params, sens = params.camera, params.atmosphere, params.sea, params.sensor
-    cam = geometry.Camera(
+    return cfg
+
+
+def camera_of(params: SceneParams, width: int, height: int) -> geometry.Camera:
+    """The geometry of the scene's camera in a frame of ``width`` x ``height`` px."""
+    camera = params.camera
+    return geometry.Camera(
         width,
         height,
         camera.hfov_deg,
@@ -74,17 +97,55 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
         camera.pitch_deg,
         camera.distortion_k1,
     )
+
+
+def sample_scene(
+    seed: int, width: int, height: int, cfg: SceneConfig
+) -> tuple[SceneParams, np.random.Generator, Streams]:
+    """Scene ``seed``'s parameters, and its random streams as they stand after drawing them (the rest of
+    the scene draws from them while rendering)."""
+    rng = np.random.default_rng(seed)
+    streams = Streams.of(seed)
+    return sample_scene_params(rng, cfg, width, height, streams), rng, streams
+
+
+def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneConfig | None = None) -> Scene:
+    """Render one scene: 14-bit counts (uint16), sea mask (uint8, 1 = sea) and the sampled parameters.
+
+    ``scene`` None: the default preset.
+    """
+    check_size(width, height)
+    cfg = scene_config(scene)
+    params, rng, streams = sample_scene(seed, width, height, cfg)
+    return render_params(params, width, height, cfg, rng, streams)
+
+
+def render_params(
+    params: SceneParams,
+    width: int,
+    height: int,
+    cfg: SceneConfig,
+    rng: np.random.Generator,
+    streams: Streams,
+    frame: FrameChanges | None = None,
+) -> Scene:
+    """Render a scene of sampled ``params`` (see :func:`sample_scene`; a sequence changes the camera's pose
+    in them), drawing the rest from ``rng`` and ``streams``; ``frame``: a sequence frame's changes."""
+    frame = FrameChanges() if frame is None else frame
+    atm, sea_params, sens = params.atmosphere, params.sea, params.sensor
+    cam = camera_of(params, width, height)
     elev, az = geometry.pixel_grid_angles(cam)
     sea_sky_rows = geometry.horizon_rows(cam)
     sea_geom = np.arange(height, dtype=np.float64)[:, None] > sea_sky_rows[None, :]
-    floating = sample_objects(rng, cfg, params, cam.horizon_distance_m)
+    floating = sample_objects(rng, cfg, params, cam.horizon_distance_m) + list(frame.objects)
 
     sky, reflected = surfaces.sky_radiance(rng, atm, elev, az, cam.focal_px)
     b_atm = float(physics.planck(atm.atm_temp_k))
     obj = np.zeros((height, width), bool)
     front_waterline = None
     if params.coast.land:
-        front_waterline = paint_coast(rng, params.coast, atm, cam, elev, az, sky, obj, b_atm)
+        coast_rng = rng if frame.coast_rng is None else frame.coast_rng
+        front_waterline = paint_coast(coast_rng, params.coast, atm, cam, elev, az, sky, obj, b_atm)
         if front_waterline is not None:
             floating = [o for o in floating if not behind_coast(o, params.coast, cam.horizon_distance_m)]
     coast = obj.copy()
@@ -104,7 +165,7 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
         beach &= sea_geom
         floating = [o for o in floating if not shore.on_beach(o, params.shore)]
     sea = surfaces.sea_radiance(
-        rng, sea_params, cam, elev, az, reflected, floating, plane, surf, params.glare, mirror
+        rng, sea_params, cam, elev, az, reflected, floating, plane, surf, params.glare, mirror, frame.time_s
     )
     if beach is not None:
         sand = shore.beach_radiance(streams.shore, params.shore, atm.air_temp_k, reflected, (height, width))
@@ -134,7 +195,11 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     gain = sens.counts_per_k / physics.dplanck_dt(atm.air_temp_k)
     vig = sensor.vignetting(height, width, sens.vignetting)
     clean = np.float32(sens.offset_counts) + np.float32(gain) * (radiance * vig - np.float32(b_air))
-    noisy = sensor.add_noise(rng, clean, sens.noise_sigma_counts, sens.column_fpn, sens.row_fpn)
+    if frame.lens is not None:
+        clean = frame.lens(clean)
+    noisy = sensor.add_noise(
+        rng, clean, sens.noise_sigma_counts, sens.column_fpn, sens.row_fpn, frame.temporal_rng
+    )
     image = sensor.quantize(rng, noisy, sens.dead_pixel_rate)
 
     meta = {

@@ -41,11 +41,18 @@ def vignetting(height: int, width: int, strength: float) -> np.ndarray:
 
 
 def add_noise(
-    rng: np.random.Generator, counts: np.ndarray, sigma: float, col_fpn: float, row_fpn: float
+    rng: np.random.Generator,
+    counts: np.ndarray,
+    sigma: float,
+    col_fpn: float,
+    row_fpn: float,
+    temporal_rng: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """Temporal noise (sigma counts) plus column and row fixed-pattern offsets (in units of sigma)."""
+    """Temporal noise (sigma counts) plus column and row fixed-pattern offsets (in units of sigma); the
+    temporal noise from ``temporal_rng`` when given (a video's frames: new noise, the same pattern)."""
     h, w = counts.shape
-    noisy = counts + rng.standard_normal((h, w), dtype=np.float32) * np.float32(sigma)
+    temporal = rng if temporal_rng is None else temporal_rng
+    noisy = counts + temporal.standard_normal((h, w), dtype=np.float32) * np.float32(sigma)
     noisy += (rng.standard_normal(w).astype(np.float32) * np.float32(col_fpn * sigma))[None, :]
     noisy += (rng.standard_normal(h).astype(np.float32) * np.float32(row_fpn * sigma))[:, None]
     return noisy

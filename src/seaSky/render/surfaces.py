@@ -16,6 +16,8 @@ from seaSky.render.geometry import Camera, WaterPlane
 from seaSky.render.noise import fractal_noise, periodic_noise
 from seaSky.render.params import AtmosphereParams, GlareParams, SeaParams
 
+GRAVITY = 9.81  # m/s^2
+
 
 def _remap(tex: np.ndarray, u: np.ndarray, v: np.ndarray, interp: int = cv2.INTER_LINEAR) -> np.ndarray:
     """Sample a periodic texture at float texel coordinates (u, v) with wrap-around."""
@@ -95,11 +97,13 @@ def sea_radiance(
     surf: np.ndarray | None = None,
     glare: GlareParams | None = None,
     mirror=None,
+    time_s: float = 0.0,
 ) -> np.ndarray:
     """Sea radiance per pixel (meaningful below the horizon) on the water ``plane``; ``surf``: the foam
     cover of a surf zone (:mod:`seaSky.render.shore`), or None; ``glare``: a broad bright source mirrored
     by the water (drawn when ``glare.glare``); ``mirror``: a function of the mirrored rays' elevation
-    (deg) giving (radiance, hit) of structures the water mirrors instead of the sky, or None."""
+    (deg) giving (radiance, hit) of structures the water mirrors instead of the sky, or None; ``time_s``:
+    the swell's clock (each component travels at its deep-water phase speed, omega = sqrt(g k))."""
     dip, d_h = cam.dip_rad, cam.horizon_distance_m
     beta = np.maximum(-elev - np.float32(dip), np.float32(0.0))
     gx, gz, fz, fx = plane.gx, plane.gz, plane.fz, plane.fx
@@ -113,9 +117,8 @@ def sea_radiance(
         amp = sea.swell_slope * (0.8, 0.5, 0.35)[j]
         kx, kz = k * math.sin(phi), k * math.cos(phi)
         att = np.exp(-0.5 * ((kx * fx) ** 2 + (kz * fz) ** 2))
-        wave = (
-            np.cos(gx * np.float32(kx) + gz * np.float32(kz) + np.float32(rng.uniform(0, 2 * math.pi))) * att
-        )
+        phase = rng.uniform(0, 2 * math.pi) - math.sqrt(GRAVITY * k) * time_s
+        wave = np.cos(gx * np.float32(kx) + gz * np.float32(kz) + np.float32(phase)) * att
         s_view += np.float32(amp * math.cos(phi)) * wave
         s_cross += np.float32(amp * math.sin(phi)) * wave
     cm_sigma = math.sqrt(0.5 * (0.003 + 0.00512 * sea.wind_ms))
