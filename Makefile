@@ -35,9 +35,10 @@ format: $(STAMP) ## ruff fix + format
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 	$(VENV)/bin/ruff format src tests benchmarks
 
-bench: $(STAMP) ## speed benchmarks (synthetic rendering; prediction with PyTorch and ONNX Runtime)
+bench: $(STAMP) ## speed benchmarks: rendering, prediction, models -> benchmarks/results.md (ARGS="--budget-s 120")
 	$(PY) benchmarks/bench_synthetic.py
 	$(PY) benchmarks/bench_predict.py
+	$(PY) benchmarks/bench_models.py $(ARGS)
 
 preview: $(STAMP) ## contact sheet of synthetic scenes -> docs/images/synthetic_preview.png
 	$(PY) -m seaSky.render preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png
