@@ -133,7 +133,8 @@ def run_sequence(cfg: DictConfig) -> int:
     """Predict a video, camera, stream or folder sequence (``cfg`` as predict.yaml); the exit code."""
     source_name = str(cfg.input)
     tracker = tracker_config(cfg.tracker)  # config problems before the model loads and the source opens
-    paths = list_inputs(source_name) if Path(source_name).is_dir() else []
+    folder = not is_stream(source_name) and Path(source_name).is_dir()
+    paths = list_inputs(source_name) if folder else []  # a video, camera or stream: none
     remove_outputs(earlier_predictions(source_name, cfg.output_dir, cfg.overwrite))
     source = open_sequence(cfg.input, paths, cfg.fps)  # a bad video: one line before the model loads
     try:
