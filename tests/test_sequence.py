@@ -22,7 +22,17 @@ from seaSky.errors import ConfigError
 from seaSky.frames import list_inputs
 from seaSky.inference import Predictor, resolve_precision
 from seaSky.predict import earlier_predictions, tracker_config
-from seaSky.sequence import SEQUENCE_COLUMNS, SequenceSource, open_sequence, predict_sequence
+from seaSky.sequence import (
+    SEQUENCE_COLUMNS,
+    SequenceSource,
+    SequenceWriter,
+    check_fps,
+    is_sequence_input,
+    is_stream,
+    mask_format,
+    open_sequence,
+    predict_sequence,
+)
 from seaSky.tracker import STATES
 
 H, W, N = 48, 64, 10
@@ -161,17 +171,54 @@ def test_unknown_tracker_setting_and_earlier_outputs_are_refused(tmp_path: Path)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
-def test_integer_percentiles_equal_numpys(dtype: type) -> None:
+def test_integer_percentiles_equal_numpys_to_the_last_bit(dtype: type) -> None:
     rng = np.random.default_rng(3)
     top = 256 if dtype == np.uint8 else 16384
-    for shape in [(51, 67), (1, 1), (2, 3)]:
-        image = rng.integers(0, top, shape).astype(dtype)
-        assert integer_percentiles(image, (1.0, 99.0, 37.5)) == pytest.approx(
-            np.percentile(image, [1.0, 99.0, 37.5]), abs=1e-9
-        )
+    for shape in [(51, 67), (1, 1), (2, 3), (7, 11)]:
+        for _ in range(40):
+            image = rng.integers(0, top, shape).astype(dtype)
+            percents = [*rng.uniform(0, 100, 3).tolist(), 0.0, 1.0, 99.0, 100.0]
+            assert integer_percentiles(image, percents) == np.percentile(image, percents).tolist()
         low, high = np.percentile(image, [1.0, 99.0])
         reference = np.clip((image - low) / max(high - low, 1e-6), 0, 1)
         assert np.abs(normalize_image(image) - reference).max() < 1e-6
+    with pytest.raises(ConfigError, match="0 <= low < high <= 100, got 99, 1"):
+        normalize_image(image, low=99, high=1)
+
+
+def test_a_second_signal_while_closing_loses_nothing(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C pressed again while the outputs are being closed: noted, not raised; all is written."""
+    close = SequenceWriter.close
+
+    def close_under_fire(self: SequenceWriter) -> list[Path]:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return close(self)
+
+    monkeypatch.setattr(SequenceWriter, "close", close_under_fire)
+    video = write_video(tmp_path / "clip.mp4", n=12)
+    source = open_sequence(str(video))
+    frames = _interrupting(source.frames, 4, lambda: os.kill(os.getpid(), signal.SIGINT))
+    stopped = SequenceSource(frames, source.name, source.fps, 12, False, source.close)
+    out = tmp_path / "out"
+    summary = predict_sequence(Predictor.from_checkpoint(tiny_checkpoint), stopped, out, batch_size=1)
+    assert summary.interrupted == "SIGINT"
+    assert len(read_rows(out / "horizon.csv")) == 4 and count_frames(out / "overlay.mp4") == 4
+    assert not list(out.glob(".*partial*"))
+
+
+def test_a_folder_named_by_digits_is_a_folder_not_a_camera(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert is_stream("0") and is_stream(0) and is_stream("rtsp://host/x")
+    (tmp_path / "20240512").mkdir()
+    assert not is_stream("20240512") and not is_sequence_input("20240512", sequence=False)
+    with pytest.raises(ConfigError, match="fps must be a finite number > 0 or null, got inf"):
+        check_fps(float("inf"))
+    with pytest.raises(ConfigError, match="save_masks must be one of false, png, video; got 'jpg'"):
+        mask_format("jpg")
 
 
 def test_bf16_prediction_agrees_with_float32(tiny_checkpoint: Path) -> None:

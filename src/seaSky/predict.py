@@ -32,13 +32,20 @@ from seaSky.frames import MIN_FRAME_SIZE, list_inputs, read_batches
 from seaSky.inference import Prediction, Predictor, load_predictor
 from seaSky.io import atomic_write, earlier_outputs, remove_outputs, write_csv
 from seaSky.paths import CONFIG_DIR
-from seaSky.sequence import is_sequence_input, is_stream, open_sequence, predict_sequence
+from seaSky.sequence import (
+    check_fps,
+    is_sequence_input,
+    is_stream,
+    mask_format,
+    open_sequence,
+    predict_sequence,
+)
 from seaSky.tracker import TrackerConfig
 from seaSky.viz import overlay_frame
 
 log = logging.getLogger(__name__)
 HORIZON_COLUMNS = ("stem", "y_left", "y_right", "angle_deg", "confidence")
-# all that predict writes into OUT (still frames; sequences); the hidden partial files of an interrupted run
+# all that predict writes into OUT (still frames; sequences)
 OUTPUTS = ("horizon.csv", "masks", "overlays", "overlay.mp4", "overlay.avi", "masks.mkv", "masks.avi")
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
@@ -132,13 +139,17 @@ def tracker_config(node: DictConfig | dict | None) -> TrackerConfig:
 def run_sequence(cfg: DictConfig) -> int:
     """Predict a video, camera, stream or folder sequence (``cfg`` as predict.yaml); the exit code."""
     source_name = str(cfg.input)
-    tracker = tracker_config(cfg.tracker)  # config problems before the model loads and the source opens
+    # every check before anything is deleted, the model loads or the source opens
+    tracker = tracker_config(cfg.tracker)
+    mask_format(cfg.save_masks)
+    check_fps(cfg.fps)
     folder = not is_stream(source_name) and Path(source_name).is_dir()
     paths = list_inputs(source_name) if folder else []  # a video, camera or stream: none
-    remove_outputs(earlier_predictions(source_name, cfg.output_dir, cfg.overwrite))
+    earlier = earlier_predictions(source_name, cfg.output_dir, cfg.overwrite)
     source = open_sequence(cfg.input, paths, cfg.fps)  # a bad video: one line before the model loads
     try:
         predictor = load_predictor(cfg.ckpt_path, device=cfg.device, precision=cfg.precision)
+        remove_outputs(earlier)  # overwrite=true: only once the run can start
     except BaseException:
         if callable(source.close):
             source.close()

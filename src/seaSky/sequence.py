@@ -9,7 +9,8 @@ Per frame the network's mask and fitted horizon, and the horizon tracked over ti
 - masks only when asked: ``save_masks=png`` (``masks/<frame>.png``, 255 = sea) or ``video``
   (``masks.mkv``, lossless FFV1).
 
-The stages overlap: a reader thread decodes ahead (:func:`seaSky.video.open_frames`), the main thread runs
+The stages overlap: a reader thread decodes a video ahead (:func:`seaSky.video.open_frames`; a folder's
+frames are read in the main thread), the main thread runs
 the normalisation, the network, the horizon fit and the tracker, and a writer thread draws and encodes the
 overlays and writes the masks and rows. Ctrl-C (or SIGTERM) stops at the current frame: every frame
 finished so far stays written and readable (the CSV and videos are closed and moved into place).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import os
 import queue
 import signal
@@ -36,7 +38,7 @@ from tqdm import tqdm
 
 from seaSky.data.folder import read_image
 from seaSky.data.preprocess import normalize_image, resize_image
-from seaSky.errors import ConfigError, DataError
+from seaSky.errors import ConfigError, DataError, one_line
 from seaSky.frames import check_size
 from seaSky.inference import Prediction, Predictor
 from seaSky.io import atomic_write
@@ -85,9 +87,9 @@ class SequenceSource:
 
 
 def is_stream(source: str | int) -> bool:
-    """A camera index (``0``) or a stream URL (``rtsp://...``)."""
+    """A camera index (``0``; a file or folder of that name is taken as such) or a stream URL."""
     text = str(source).strip()
-    return text.isdigit() or "://" in text
+    return (text.isdigit() and not Path(text).exists()) or "://" in text
 
 
 def is_sequence_input(source: str | int, sequence: bool) -> bool:
@@ -99,15 +101,32 @@ def is_sequence_input(source: str | int, sequence: bool) -> bool:
 def open_sequence(source: str | int, paths: Sequence[Path] = (), fps: float | None = None) -> SequenceSource:
     """Open a video, camera or stream (``paths`` empty), or the folder frames ``paths`` (in order, at ``fps``
     or :data:`FOLDER_FPS`)."""
-    if fps is not None and not (isinstance(fps, (int, float)) and fps > 0):
-        raise ConfigError(f"fps must be a number > 0 or null, got {fps!r}")
+    check_fps(fps)
     if paths:
         rate = float(fps or FOLDER_FPS)
         return SequenceSource(_folder_frames(paths, rate), str(source), rate, len(paths), live=False)
-    frames = open_frames(source)
+    # a live source: at most 2 frames wait (the oldest is dropped), so the predictions stay current
+    frames = open_frames(source, queue_size=2 if is_stream(source) else 8)
     rate = float(fps) if fps else frames.fps
     items = ((index, stamp, frame, f"{index:06d}") for index, stamp, frame in frames)
     return SequenceSource(items, frames.name, rate, frames.frame_count, frames.live, close=frames.close)
+
+
+def check_fps(fps: object) -> None:
+    """ConfigError unless ``fps`` is None or a finite number > 0."""
+    ok = fps is None or (
+        isinstance(fps, (int, float)) and not isinstance(fps, bool) and math.isfinite(fps) and fps > 0
+    )
+    if not ok:
+        raise ConfigError(f"fps must be a finite number > 0 or null, got {fps!r}")
+
+
+def mask_format(save_masks: object) -> str:
+    """``false``, ``png`` or ``video`` for a ``save_masks`` setting (true: png); ConfigError otherwise."""
+    found = {True: "png", False: "false", None: "false"}.get(save_masks, str(save_masks).lower())
+    if found not in MASK_FORMATS:
+        raise ConfigError(f"save_masks must be one of false, png, video; got {save_masks!r}")
+    return found
 
 
 def _folder_frames(paths: Sequence[Path], fps: float) -> Iterator[tuple[int, float, np.ndarray, str]]:
@@ -159,7 +178,6 @@ class SequenceWriter:
 
     def __init__(self, out: Path, fps: float, overlay: bool, save_masks: str, queue_size: int = 8) -> None:
         self.out = out
-        self.out.mkdir(parents=True, exist_ok=True)
         self.overlay = VideoWriter(out / "overlay.mp4", fps) if overlay else None
         self.masks_png = save_masks == "png"
         self.mask_video = (
@@ -167,7 +185,11 @@ class SequenceWriter:
         )
         self._csv_path = out / "horizon.csv"
         self._partial = out / ".horizon.partial.csv"
-        self._csv_file = open(self._partial, "w", newline="")  # noqa: SIM115 (closed in close())
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self._csv_file = open(self._partial, "w", newline="")  # noqa: SIM115 (closed in close())
+        except OSError as err:
+            raise DataError(f"{out}: cannot write the outputs there ({one_line(err)})") from None
         self._rows = csv.DictWriter(self._csv_file, fieldnames=SEQUENCE_COLUMNS)
         self._rows.writeheader()
         self._written = 0
@@ -227,6 +249,8 @@ class SequenceWriter:
         written.append(self._csv_path)
         if self.masks_png and (self.out / "masks").is_dir():
             written.append(self.out / "masks")
+        if isinstance(self._error, (OSError, cv2.error)):  # disk full, no permission, an encoder failing
+            raise DataError(f"{self.out}: writing the outputs failed: {one_line(self._error)}") from None
         if self._error is not None:
             raise self._error
         return written
@@ -234,16 +258,19 @@ class SequenceWriter:
 
 @contextmanager
 def stop_on_signals() -> Iterator[dict]:
-    """Within the block SIGINT (Ctrl-C) and SIGTERM raise KeyboardInterrupt in the main thread; the dict
-    yielded gets ``signal``: the name of the one received."""
+    """Within the block the first SIGINT (Ctrl-C) or SIGTERM raises KeyboardInterrupt in the main thread; the
+    dict yielded gets ``signal``: its name. Later signals, and any signal once the caller has set
+    ``closing`` in the dict, are only noted: the outputs are being closed and must not be cut short."""
     received: dict = {}
     if threading.current_thread() is not threading.main_thread():
         yield received
         return
 
     def handler(signum: int, frame: object) -> None:
-        received["signal"] = signal.Signals(signum).name
-        raise KeyboardInterrupt
+        first = "signal" not in received
+        received.setdefault("signal", signal.Signals(signum).name)
+        if first and not received.get("closing"):
+            raise KeyboardInterrupt
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -268,15 +295,13 @@ def predict_sequence(
     ``batch_size`` frames go through the network together (1 for a live source: no added latency).
     Returns the summary; ``summary.interrupted`` names the signal when Ctrl-C or SIGTERM stopped it.
     """
-    mask_format = {True: "png", False: "false", None: "false"}.get(save_masks, str(save_masks).lower())
-    if mask_format not in MASK_FORMATS:
-        raise ConfigError(f"save_masks must be one of false, png, video; got {save_masks!r}")
+    masks = mask_format(save_masks)
     batch_size = 1 if source.live else max(1, int(batch_size))
     track = HorizonTracker(tracker)
     summary = SequenceSummary()
     start = time.perf_counter()
     with stop_on_signals() as received:
-        writer = SequenceWriter(Path(output_dir), source.fps, overlay, mask_format)
+        writer = SequenceWriter(Path(output_dir), source.fps, overlay, masks)
         bar = tqdm(total=source.total, desc="predict", unit="frame", disable=not progress)
         try:
             try:
@@ -293,11 +318,16 @@ def predict_sequence(
             except KeyboardInterrupt:
                 summary.interrupted = received.get("signal", "SIGINT")
         finally:
-            bar.close()
-            if callable(source.close):
-                source.close()
-            summary.outputs = writer.close()
-            summary.seconds = time.perf_counter() - start
+            received["closing"] = True  # a signal from here on is noted, not raised
+            try:
+                bar.close()
+                if callable(source.close):
+                    source.close()
+            finally:
+                summary.outputs = writer.close()
+                summary.seconds = time.perf_counter() - start
+        if summary.interrupted is None and "signal" in received:  # arrived while closing
+            summary.interrupted = received["signal"]
     if summary.frames == 0 and not summary.interrupted:
         raise DataError(f"{source.name}: no frame could be predicted (see the warnings above)")
     return summary
@@ -330,6 +360,6 @@ def _predict_batch(
         height, width = frame.shape[:2]
         tracked = track.update(result.horizon, width, height)
         row = sequence_row(index, stamp, name, result, tracked)
-        writer.put(row, image if overlay else None, result.mask, tracked)
         summary.frames += 1
         summary.states[tracked.state] += 1
+        writer.put(row, image if overlay else None, result.mask, tracked)

@@ -21,6 +21,8 @@ def normalize_image(
     works alike for 8-bit AGC frames and 14-bit radiometric counts). ``minmax``: full range.
     """
     if mode == "percentile":
+        if not 0 <= low < high <= 100:
+            raise ConfigError(f"normalize percentiles must satisfy 0 <= low < high <= 100, got {low}, {high}")
         lo, hi = (
             integer_percentiles(image, (low, high)) if _counts(image) else np.percentile(image, [low, high])
         )
@@ -51,7 +53,9 @@ def integer_percentiles(image: np.ndarray, percents: Sequence[float]) -> list[fl
         below = int(np.floor(position))
         v0 = float(np.searchsorted(cumulative, below, side="right"))
         v1 = float(np.searchsorted(cumulative, min(below + 1, last), side="right"))
-        values.append(v0 + (position - below) * (v1 - v0))
+        weight = position - below
+        # numpy's own interpolation formula, term for term, so that the numbers are the same to the last bit
+        values.append(v1 - (v1 - v0) * (1 - weight) if weight >= 0.5 else v0 + (v1 - v0) * weight)
     return values
 
 
