@@ -42,9 +42,10 @@ class Predictor:
         normalize: keyword arguments of :func:`seaSky.data.preprocess.normalize_image`.
         device: torch device for the network.
         precision: ``32`` (float32), ``bf16`` (bfloat16 autocast) or ``auto``: bf16 where the device
-            computes it natively (CUDA Ampere+, CPUs with AVX512-BF16 or AMX; about 1.8x faster on such a
-            CPU), float32 elsewhere. bf16 moves probabilities by about 1e-2 at most: a handful of
-            boundary pixels per frame.
+            computes it natively (CUDA Ampere+, CPUs with AVX512-BF16 or AMX; the pretrained network 1.6x
+            faster at batch 1 and 2.2x at batch 16 than float32 on such a CPU, benchmarks/results.md),
+            float32 elsewhere. On the shared real frames bf16 moves probabilities by 0.017 at most and the
+            horizon by 0.035 px (same file).
     """
 
     def __init__(
