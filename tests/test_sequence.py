@@ -27,6 +27,7 @@ from seaSky.sequence import (
     SequenceSource,
     SequenceWriter,
     check_fps,
+    in_frame_order,
     is_sequence_input,
     is_stream,
     mask_format,
@@ -231,3 +232,9 @@ def test_bf16_prediction_agrees_with_float32(tiny_checkpoint: Path) -> None:
     assert resolve_precision("32", Predictor.from_checkpoint(tiny_checkpoint).device) == "32"
     with pytest.raises(ValueError, match="precision must be one of auto, 32, bf16, got 'fp8'"):
         resolve_precision("fp8", Predictor.from_checkpoint(tiny_checkpoint).device)
+
+
+def test_folder_frames_come_in_time_order_numbers_by_value() -> None:
+    names = ["f_10.png", "f_2.png", "f_1.png", "g.png", "f_02b.png"]
+    ordered = [p.name for p in in_frame_order([Path(n) for n in names])]
+    assert ordered == ["f_1.png", "f_2.png", "f_02b.png", "f_10.png", "g.png"]

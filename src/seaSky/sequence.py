@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import queue
+import re
 import signal
 import threading
 import time
@@ -104,12 +105,24 @@ def open_sequence(source: str | int, paths: Sequence[Path] = (), fps: float | No
     check_fps(fps)
     if paths:
         rate = float(fps or FOLDER_FPS)
-        return SequenceSource(_folder_frames(paths, rate), str(source), rate, len(paths), live=False)
+        frames = _folder_frames(in_frame_order(paths), rate)
+        return SequenceSource(frames, str(source), rate, len(paths), live=False)
     # a live source: at most 2 frames wait (the oldest is dropped), so the predictions stay current
     frames = open_frames(source, queue_size=2 if is_stream(source) else 8)
     rate = float(fps) if fps else frames.fps
     items = ((index, stamp, frame, f"{index:06d}") for index, stamp, frame in frames)
     return SequenceSource(items, frames.name, rate, frames.frame_count, frames.live, close=frames.close)
+
+
+def in_frame_order(paths: Sequence[Path]) -> list[Path]:
+    """Folder frames in time order: by name, numbers by value (``f_2`` before ``f_10``)."""
+
+    def key(path: Path) -> list:
+        return [
+            (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", path.name)
+        ]
+
+    return sorted(paths, key=key)
 
 
 def check_fps(fps: object) -> None:
