@@ -57,6 +57,28 @@ def run_cli(
     )
 
 
+def boundary_errors(scene) -> list[float]:
+    """|chord - mask boundary| - (0.5 px + curve-to-chord deviation), per column with a 0 -> 1 boundary
+    and no object (none for a waterline truth: near coasts and quays have tests of their own)."""
+    m, obj, meta = scene.mask, scene.object_mask, scene.meta
+    if meta["horizon_kind"] == "waterline":
+        return []
+    yl, yr = meta["y_left"], meta["y_right"]
+    tol = 0.5 + meta["horizon_max_dev_px"] / np.cos(np.radians(meta["horizon_angle_deg"]))
+    out = []
+    for x in range(m.shape[1]):
+        if obj[:, x].any():
+            continue
+        col = m[:, x]
+        b = int((col == 0).sum())
+        if not 0 < b < len(col):
+            continue
+        assert (col[:b] == 0).all() and (col[b:] == 1).all(), f"column {x} is not sky-then-sea"
+        chord = yl + (yr - yl) * x / (m.shape[1] - 1)
+        out.append(abs(chord - (b - 0.5)) - tol - 1e-6)
+    return out
+
+
 def count_frames(path: Path) -> int:
     """Frames OpenCV decodes from a video file."""
     capture = cv2.VideoCapture(str(path))

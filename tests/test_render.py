@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import boundary_errors
 from seaSky.errors import ConfigError
 from seaSky.render import coast, geometry
 from seaSky.render.camera import camera_output
@@ -29,28 +30,6 @@ DEFAULT = load_preset("default")
 W, H = 80, 64
 
 
-def _boundary_errors(scene) -> list[float]:
-    """|chord - mask boundary| - (0.5 px + curve-to-chord deviation), per column with a 0 -> 1 boundary
-    and no object (none for a waterline truth: near coasts and quays have tests of their own)."""
-    m, obj, meta = scene.mask, scene.object_mask, scene.meta
-    if meta["horizon_kind"] == "waterline":
-        return []
-    yl, yr = meta["y_left"], meta["y_right"]
-    tol = 0.5 + meta["horizon_max_dev_px"] / np.cos(np.radians(meta["horizon_angle_deg"]))
-    out = []
-    for x in range(m.shape[1]):
-        if obj[:, x].any():
-            continue
-        col = m[:, x]
-        b = int((col == 0).sum())
-        if not 0 < b < len(col):
-            continue
-        assert (col[:b] == 0).all() and (col[b:] == 1).all(), f"column {x} is not sky-then-sea"
-        chord = yl + (yr - yl) * x / (m.shape[1] - 1)
-        out.append(abs(chord - (b - 0.5)) - tol - 1e-6)
-    return out
-
-
 def test_mask_boundary_matches_meta_chord() -> None:
     cfg = load_preset("hard")
     checked = 0
@@ -58,7 +37,7 @@ def test_mask_boundary_matches_meta_chord() -> None:
         s = render_scene(seed, W, H, cfg)
         if s.meta["y_left"] is None:
             continue
-        errs = _boundary_errors(s)
+        errs = boundary_errors(s)
         checked += len(errs)
         assert max(errs, default=-1) <= 0, (seed, max(errs))
     assert checked > 200
@@ -72,7 +51,7 @@ def test_mask_boundary_strict_without_distortion() -> None:
         s = render_scene(seed, W, H, cfg)
         if s.meta["y_left"] is not None:
             assert s.meta["horizon_max_dev_px"] < 0.1
-            assert max(_boundary_errors(s), default=-1) <= 0, seed
+            assert max(boundary_errors(s), default=-1) <= 0, seed
 
 
 def test_objects_are_not_sea() -> None:

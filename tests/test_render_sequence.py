@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from conftest import boundary_errors
 from seaSky.errors import ConfigError
 from seaSky.paths import CONFIG_DIR
 from seaSky.render import geometry
@@ -36,25 +37,10 @@ W, H, N, FPS = 80, 64, 30, 25.0
 BUSY = SequenceConfig(lens_gap_s=(0.1, 0.2), flare_s=(0.2, 0.3), spray_s=(0.2, 0.3), vessel_gap_s=(0.0, 0.0))
 
 
-def _boundary_errors(scene) -> list[float]:
-    """|chord - mask boundary| - (0.5 px + curve-to-chord deviation) per column with a sky-to-sea boundary
-    and no object (as tests/test_render.py checks still scenes)."""
-    m, obj, meta = scene.mask, scene.object_mask, scene.meta
-    assert meta["horizon_kind"] == "sea_sky"
-    yl, yr = meta["y_left"], meta["y_right"]
-    tol = 0.5 + meta["horizon_max_dev_px"] / np.cos(np.radians(meta["horizon_angle_deg"]))
-    out = []
-    for x in range(m.shape[1]):
-        if obj[:, x].any():
-            continue
-        col = m[:, x]
-        b = int((col == 0).sum())
-        if not 0 < b < len(col):
-            continue
-        assert (col[:b] == 0).all() and (col[b:] == 1).all(), f"column {x} is not sky-then-sea"
-        chord = yl + (yr - yl) * x / (m.shape[1] - 1)
-        out.append(abs(chord - (b - 0.5)) - tol - 1e-6)
-    return out
+def sea_sky_boundary_errors(scene) -> list[float]:
+    """conftest.boundary_errors of a frame whose truth must be the sea-sky horizon (no coast in view)."""
+    assert scene.meta["horizon_kind"] == "sea_sky"
+    return boundary_errors(scene)
 
 
 def test_every_frame_has_the_exact_truth_of_its_own_pose() -> None:
@@ -63,7 +49,7 @@ def test_every_frame_has_the_exact_truth_of_its_own_pose() -> None:
         frames = list(render_sequence(seed, N, W, H, load_preset("easy"), BUSY, FPS))
         assert len({(f.meta["y_left"], f.meta["y_right"]) for f in frames}) == N  # the line moves
         for f in frames:
-            errs = _boundary_errors(f)
+            errs = sea_sky_boundary_errors(f)
             checked += len(errs)
             assert max(errs) <= 0, (seed, f.meta["frame"], max(errs))
             # the truth is the horizon of the camera written in the same row
@@ -151,7 +137,7 @@ def test_a_passing_vessel_hides_the_line_and_is_not_sea() -> None:
     assert f.meta["spoiler"] == "vessel" and f.meta["spoiled"] == 1
     assert f.meta["hidden_share"] > 0.1
     assert (f.mask[f.object_mask == 1] == 0).all()
-    assert max(_boundary_errors(f)) <= 0  # elsewhere the truth holds
+    assert max(sea_sky_boundary_errors(f)) <= 0  # elsewhere the truth holds
     before = render_frame(plan, max(0, math.floor(passage.start_s * FPS) - 1))
     assert before.meta["spoiler"] == "" and before.meta["spoiled"] == 0
 
