@@ -157,7 +157,7 @@ def measure_video(ckpt: Path | None = None, frames_dir: Path | None = SHARED_FRA
         agreement = precision_agreement(ckpt, clip)
     return {
         "clip": what,
-        "network_input": list(Predictor.from_checkpoint(ckpt).image_size),
+        "network_input": list(first.image_size),
         "rows": rows,
         "steadiness": steady,
         "agreement": agreement,
