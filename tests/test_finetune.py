@@ -63,5 +63,5 @@ def test_finetune_experiment_on_a_folder_takes_the_pretrained_network(
     overrides = ["experiment=finetune", "data=folder", f"data.root={ir_folder}", "trainer.max_epochs=1"]
     cfg = make_cfg(tmp_path, tmp_path, [*overrides, "trainer.accelerator=cpu", "logger=csv"])
     results = train(cfg)
-    assert list(cfg.data.image_size) == [128, 160] and cfg.model.depth == 4 and cfg.model.freeze == "encoder"
+    assert list(cfg.data.image_size) == [128, 160] and cfg.model.depth == 4 and cfg.model.freeze == "none"
     assert results["status"] == "completed" and 0.0 <= results["test/dice"] <= 1.0
