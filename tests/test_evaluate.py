@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from conftest import TINY, make_cfg, write_scene
+from seaSky.breakdown import error_breakdown
 from seaSky.callbacks import PerImageScores
 from seaSky.render.dataset import write_dataset
 from seaSky.train import train
@@ -40,6 +41,7 @@ def test_evaluate_a_folder_without_horizon_truth(tmp_path: Path, tiny_checkpoint
         rows = list(csv.DictReader(f))
     assert len(rows) == results["n_images"] == 2  # the seeded 80/10/10 split of 20
     assert cv2.imread(str(tmp_path / "run" / "worst.png")) is not None
+    assert not (tmp_path / "run" / "breakdown.csv").exists()  # no meta.csv: no scene kinds
 
 
 def test_evaluate_reports_horizon_errors_from_meta(tmp_path: Path, tiny_checkpoint: Path) -> None:
@@ -51,6 +53,28 @@ def test_evaluate_reports_horizon_errors_from_meta(tmp_path: Path, tiny_checkpoi
     assert sum(results[f"test/horizon_{k}"] for k in counts) == results["n_images"] == 3
     with open(tmp_path / "run" / "per_image.csv") as f:
         assert all(row["horizon_status"] for row in csv.DictReader(f))
+    with open(tmp_path / "run" / "breakdown.csv") as f:
+        breakdown = list(csv.DictReader(f))
+    for element in ("shore", "harbour", "time_of_day"):  # every image counted once per element
+        assert sum(int(r["images"]) for r in breakdown if r["element"] == element) == 3
+    assert "| shore |" in (tmp_path / "run" / "breakdown.md").read_text()
+
+
+def test_error_breakdown_shares_of_images_and_wrong_pixels() -> None:
+    per_image = [
+        {"stem": "a", "wrong_px": 90, "dice": 0.5},
+        {"stem": "b", "wrong_px": 10, "dice": 0.9},
+        {"stem": "c", "wrong_px": 0, "dice": 1.0},
+        {"stem": "not_in_meta", "wrong_px": 1000, "dice": 0.0},
+    ]
+    meta = {"a": {"shore": "True", "fog": "False"}, "b": {"shore": "False", "fog": "False"},
+            "c": {"shore": "False", "fog": "True"}}  # fmt: skip
+    rows = {(r["element"], r["value"]): r for r in error_breakdown(per_image, meta)}
+    assert set(rows) == {("shore", "True"), ("shore", "False"), ("fog", "True"), ("fog", "False")}
+    assert rows["shore", "True"]["images"] == 1 and rows["shore", "True"]["wrong_px_share"] == 0.9
+    assert rows["shore", "False"]["image_share"] == pytest.approx(2 / 3, abs=1e-4)
+    assert rows["shore", "False"]["mean_dice"] == pytest.approx(0.95)
+    assert rows["fog", "False"]["wrong_px_share"] == 1.0 and rows["fog", "True"]["wrong_px_share"] == 0.0
 
 
 def test_per_image_scores_of_sea_free_images() -> None:

@@ -177,6 +177,7 @@ def _predict_cli(ckpt: Path, frames: Path, out: Path) -> subprocess.CompletedPro
     )  # fmt: skip
 
 
+@pytest.mark.slow  # two predict CLI runs (20 s); the ONNX predictor itself is checked above: make test-full
 def test_predict_cli_runs_an_exported_onnx_model(tmp_path: Path, exported: dict) -> None:
     import cv2
 

@@ -6,8 +6,10 @@ of ``seaSky.train``'s test on the same split and precision (over all pixels of t
 network's input size; the loss too at the same batch size, as the Dice loss is taken per batch), with
 the horizon errors at each frame's own size where the data has horizon ground truth. Writes
 ``results.json``, ``per_image.csv`` and ``worst.png`` (the images with the most wrong pixels) into the
-run dir; a run dir that already holds them (``hydra.run.dir`` of an earlier run) is refused unless
-``overwrite=true``, which deletes those three files first.
+run dir, and for rendered data (a ``meta.csv`` with scene columns) ``breakdown.csv`` and
+``breakdown.md``: the wrong pixels by kind of scene (:mod:`seaSky.breakdown`). A run dir that already
+holds any of them (``hydra.run.dir`` of an earlier run) is refused unless ``overwrite=true``, which
+deletes those files first.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, open_dict
 
+from seaSky.breakdown import error_breakdown, read_meta, write_breakdown
 from seaSky.callbacks import PerImageScores
 from seaSky.config import instantiate, register_resolvers, use_trained_input
 from seaSky.errors import CheckpointError, exit_on_error
@@ -39,7 +42,8 @@ PER_IMAGE_COLUMNS = (
     "horizon_dangle_deg",
 )  # fmt: skip
 ACCELERATORS = {"cpu": "cpu", "cuda": "gpu"}
-OUTPUTS = ("results.json", "per_image.csv", "worst.png")  # all that evaluate writes into the run dir
+# all that evaluate writes into the run dir
+OUTPUTS = ("results.json", "per_image.csv", "worst.png", "breakdown.csv", "breakdown.md")
 
 
 def evaluate(
@@ -50,8 +54,8 @@ def evaluate(
     device: str = "cpu",
     precision: str = "32-true",
 ) -> dict:
-    """Test ``module`` on ``datamodule``'s test split; write results.json, per_image.csv and worst.png
-    into ``out_dir`` and return the results."""
+    """Test ``module`` on ``datamodule``'s test split; write results.json, per_image.csv, worst.png
+    and, for rendered data, the breakdown by kind of scene into ``out_dir``; return the results."""
     scores = PerImageScores()
     trainer = L.Trainer(
         accelerator=ACCELERATORS.get(device, device),
@@ -72,6 +76,9 @@ def evaluate(
     results.update({"n_images": len(scores.rows), "data_root": str(datamodule.root), "split": split})
     write_json(out_dir / "results.json", results)
     write_csv(out_dir / "per_image.csv", scores.rows, PER_IMAGE_COLUMNS)
+    meta = read_meta(datamodule.root)
+    if meta:
+        write_breakdown(out_dir, error_breakdown(scores.rows, meta))
     _plot_worst(datamodule.datasets["test"], module, scores.rows, n_worst, out_dir / "worst.png")
     return results
 
