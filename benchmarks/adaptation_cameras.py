@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -134,12 +135,16 @@ def main() -> None:
         result["zero-shot"] = (scores(cam / "zero_shot" / "results.json"), 0.0)
         if not args.no_adapt:
             frames_in = unlabelled(frames, cam / "unlabelled")
-            # exit status 2: too few trustworthy frames, a report and no model
+            shutil.rmtree(cam / "adapt", ignore_errors=True)  # no earlier run's report or model
+            # exit status 2: too few trustworthy frames (a report and no model), or a user error
             wall = run("seaSky.adapt", f"input={frames_in}", f"output_dir={cam / 'adapt'}",
                        f"ckpt_path={args.ckpt}", "overwrite=true", ok=(0, 2))  # fmt: skip
             adapted = cam / "adapt" / "model.ckpt"
-            report = json.loads((cam / "adapt" / "adapt.json").read_text())
+            report_path = cam / "adapt" / "adapt.json"
+            report = json.loads(report_path.read_text()) if report_path.is_file() else {}
             if not adapted.is_file():
+                if report.get("status") != "refused":
+                    raise SystemExit(f"seaSky.adapt failed on {frames_in}: see its output in {cam / 'adapt'}")
                 result[f"`seaSky.adapt`, {len(UNLABELLED)} unlabelled"] = (report, wall)
             else:
                 run("seaSky.evaluate", f"ckpt_path={adapted}", "data=folder", f"data.root={first}",

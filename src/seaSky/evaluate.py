@@ -77,7 +77,10 @@ def evaluate(
     write_json(out_dir / "results.json", results)
     write_csv(out_dir / "per_image.csv", scores.rows, PER_IMAGE_COLUMNS)
     meta = read_meta(datamodule.root)
-    if meta:
+    unmatched = sum(str(row["stem"]) not in meta for row in scores.rows)
+    if meta and unmatched < len(scores.rows):
+        if unmatched:
+            log.warning("%d test images have no row in meta.csv: left out of breakdown.md", unmatched)
         write_breakdown(out_dir, error_breakdown(scores.rows, meta))
     _plot_worst(datamodule.datasets["test"], module, scores.rows, n_worst, out_dir / "worst.png")
     return results
