@@ -13,7 +13,7 @@ among the first 12 of each kind with at least 20 % of the frame sea (Dice of a s
 mostly its boundary) (``--screen`` prints that screen).
 
     python benchmarks/adaptation_cameras.py --screen
-    python benchmarks/adaptation_cameras.py [--out DIR] [--ckpt PATH] [--recipes NAME ...]
+    python benchmarks/adaptation_cameras.py [--out DIR] [--ckpt PATH] [--labels 10 50] [--no-adapt]
 
 Writes ``benchmarks/adaptation_cameras.md`` (the table) and every run under ``--out``.
 """
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from adaptation_proxy import run, scores, shown
+from adaptation_proxy import evaluate, linked_folder, linked_images, run, scores, shown
 
 from seaSky.inference import load_predictor
 from seaSky.pretrained import PRETRAINED_CKPT
@@ -86,25 +86,14 @@ def screen(ckpt: Path, seeds: range, frames: tuple[int, ...] = (0, 40, 80, 120))
         print(f"  worst with sea share >= {MIN_SEA}: seed {seeds[int(np.argmin(dice))]}")
 
 
+def stems(frames: range | list[int]) -> list[str]:
+    """The stems of a rendered sequence's frames."""
+    return [f"{i:06d}" for i in frames]
+
+
 def folder(frames: Path, root: Path, train: list[int]) -> Path:
     """A folder data set over a rendered sequence: the given training frames, VAL and TEST (links)."""
-    if (root / "splits").is_dir():
-        return root
-    (root / "splits").mkdir(parents=True)
-    for name in ("images", "masks", "meta.csv"):
-        (root / name).symlink_to(frames / name)
-    for name, idx in (("train", train), ("val", list(VAL)), ("test", list(TEST))):
-        (root / "splits" / f"{name}.txt").write_text("".join(f"{i:06d}\n" for i in idx))
-    return root
-
-
-def unlabelled(frames: Path, out: Path) -> Path:
-    """The UNLABELLED frames of the sequence without masks (links)."""
-    if not out.is_dir():
-        out.mkdir(parents=True)
-        for i in UNLABELLED:
-            (out / f"{i:06d}.png").symlink_to(frames / "images" / f"{i:06d}.png")
-    return out
+    return linked_folder(frames, root, {"train": stems(train), "val": stems(VAL), "test": stems(TEST)})
 
 
 def main() -> None:
@@ -130,11 +119,9 @@ def main() -> None:
                  for k in args.labels}  # fmt: skip
         first = roots[min(roots)]
         result = rows.setdefault(kind, {})
-        run("seaSky.evaluate", f"ckpt_path={args.ckpt}", "data=folder", f"data.root={first}",
-            f"hydra.run.dir={cam / 'zero_shot'}", "overwrite=true")  # fmt: skip
-        result["zero-shot"] = (scores(cam / "zero_shot" / "results.json"), 0.0)
+        result["zero-shot"] = (evaluate(args.ckpt, first, cam / "zero_shot"), 0.0)
         if not args.no_adapt:
-            frames_in = unlabelled(frames, cam / "unlabelled")
+            frames_in = linked_images(frames, cam / "unlabelled", stems(UNLABELLED))
             shutil.rmtree(cam / "adapt", ignore_errors=True)  # no earlier run's report or model
             # exit status 2: too few trustworthy frames (a report and no model), or a user error
             wall = run("seaSky.adapt", f"input={frames_in}", f"output_dir={cam / 'adapt'}",
@@ -147,12 +134,8 @@ def main() -> None:
                     raise SystemExit(f"seaSky.adapt failed on {frames_in}: see its output in {cam / 'adapt'}")
                 result[f"`seaSky.adapt`, {len(UNLABELLED)} unlabelled"] = (report, wall)
             else:
-                run("seaSky.evaluate", f"ckpt_path={adapted}", "data=folder", f"data.root={first}",
-                    f"hydra.run.dir={cam / 'adapt_eval'}", "overwrite=true")  # fmt: skip
-                result[f"`seaSky.adapt`, {len(UNLABELLED)} unlabelled"] = (
-                    scores(cam / "adapt_eval" / "results.json"),
-                    wall,
-                )
+                adapted_scores = evaluate(adapted, first, cam / "adapt_eval")
+                result[f"`seaSky.adapt`, {len(UNLABELLED)} unlabelled"] = (adapted_scores, wall)
         for k, root in roots.items():
             for i, (name, recipe) in enumerate(RECIPES.items()):
                 if name in STUDY and k != 10:

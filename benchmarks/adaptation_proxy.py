@@ -44,33 +44,43 @@ def split(root: Path, name: str) -> list[str]:
     return (root / "splits" / f"{name}.txt").read_text().split()
 
 
-def labelled_folder(full: Path, root: Path, n_train: int) -> Path:
-    """A folder data set over ``full``'s files: n_train training frames, N_VAL validation frames and the
-    whole test split (links, not copies)."""
+def linked_folder(full: Path, root: Path, splits: dict[str, list[str]]) -> Path:
+    """A folder data set over ``full``'s files (links, not copies) with the given split stems."""
     if (root / "splits").is_dir():
         return root
     (root / "splits").mkdir(parents=True)
     for name in ("images", "masks", "meta.csv"):
         (root / name).symlink_to(full / name)
+    for name, stems in splits.items():
+        (root / "splits" / f"{name}.txt").write_text("\n".join(stems) + "\n")
+    return root
+
+
+def linked_images(full: Path, folder: Path, stems: list[str]) -> Path:
+    """The images of ``full`` with these stems, without masks, in ``folder`` (links)."""
+    if folder.is_dir():
+        return folder
+    folder.mkdir(parents=True)
+    for stem in stems:
+        image = next((full / "images").glob(f"{stem}.*"))
+        (folder / image.name).symlink_to(image)
+    return folder
+
+
+def labelled_folder(full: Path, root: Path, n_train: int) -> Path:
+    """n_train training frames of ``full``, N_VAL validation frames and its whole test split."""
     chosen = {
         "train": split(full, "train")[:n_train],
         "val": split(full, "val")[:N_VAL],
         "test": split(full, "test"),
     }
-    for name, stems in chosen.items():
-        (root / "splits" / f"{name}.txt").write_text("\n".join(stems) + "\n")
-    return root
+    return linked_folder(full, root, chosen)
 
 
 def unlabelled_frames(full: Path, folder: Path) -> Path:
     """N_UNLABELLED training frames of ``full`` without masks (links)."""
-    if folder.is_dir():
-        return folder
-    folder.mkdir(parents=True)
-    for stem in split(full, "train")[-N_UNLABELLED:]:  # not the labelled ones at the start
-        image = next((full / "images").glob(f"{stem}.*"))
-        (folder / image.name).symlink_to(image)
-    return folder
+    # the last ones: not the labelled ones at the start
+    return linked_images(full, folder, split(full, "train")[-N_UNLABELLED:])
 
 
 def shown(path: Path) -> str:

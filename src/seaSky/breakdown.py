@@ -9,11 +9,11 @@ images is where the model is weak.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from seaSky.io import atomic_write, write_csv
+from seaSky.render.dataset import read_meta
 
 # the renderer's meta.csv columns that name a kind of scene (conf/preset/default.yaml), in table order
 SCENE_COLUMNS = (
@@ -23,13 +23,11 @@ SCENE_COLUMNS = (
 BREAKDOWN_COLUMNS = ("element", "value", "images", "image_share", "wrong_px_share", "mean_dice")
 
 
-def read_meta(root: str | Path) -> dict[str, dict[str, str]]:
+def scene_meta(root: str | Path) -> dict[str, dict[str, str]]:
     """``ROOT/meta.csv`` as {stem: row}; empty when there is none or it has no scene columns."""
-    path = Path(root) / "meta.csv"
-    if not path.is_file():
+    if not (Path(root) / "meta.csv").is_file():
         return {}
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_meta(root)
     if not rows or "stem" not in rows[0] or not set(SCENE_COLUMNS) & set(rows[0]):
         return {}
     return {row["stem"]: row for row in rows}

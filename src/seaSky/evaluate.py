@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from omegaconf import DictConfig, open_dict
 
-from seaSky.breakdown import error_breakdown, read_meta, write_breakdown
+from seaSky.breakdown import error_breakdown, scene_meta, write_breakdown
 from seaSky.callbacks import PerImageScores
 from seaSky.config import instantiate, register_resolvers, use_trained_input
 from seaSky.errors import CheckpointError, exit_on_error
@@ -76,7 +76,7 @@ def evaluate(
     results.update({"n_images": len(scores.rows), "data_root": str(datamodule.root), "split": split})
     write_json(out_dir / "results.json", results)
     write_csv(out_dir / "per_image.csv", scores.rows, PER_IMAGE_COLUMNS)
-    meta = read_meta(datamodule.root)
+    meta = scene_meta(datamodule.root)
     unmatched = sum(str(row["stem"]) not in meta for row in scores.rows)
     if meta and unmatched < len(scores.rows):
         if unmatched:
