@@ -43,10 +43,12 @@ bench: $(STAMP) ## speed benchmarks: rendering, prediction, models -> benchmarks
 preview: $(STAMP) ## contact sheet of synthetic scenes -> docs/images/synthetic_preview.png
 	$(PY) -m seaSky.render preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png
 
-pretrained: $(STAMP) ## train the shipped model (experiment=pretrained) and install it into the package
+pretrained: $(STAMP) ## train the shipped model (experiment=pretrained, then pretrained_anneal) and install it; on a GPU: ARGS="trainer=gpu data.num_workers=14"
 	$(PY) -m seaSky.train experiment=pretrained hydra.run.dir=outputs/pretrained $(ARGS)
-	$(PY) -m seaSky.pretrained outputs/pretrained
-	# the training run's own held-out test split (same n and seed: the same scenes, never trained on)
+	$(PY) -m seaSky.train experiment=pretrained_anneal hydra.run.dir=outputs/pretrained-anneal \
+		init_from=$$($(PY) -c "import json; print(json.load(open('outputs/pretrained/results.json'))['ckpt_best'])")
+	$(PY) -m seaSky.pretrained outputs/pretrained-anneal
+	# the anneal run's own held-out test split (same n and seed: the same scenes, never trained on)
 	$(PY) -m seaSky.evaluate ckpt_path=src/seaSky/pretrained/model.ckpt data.n=3000 data.bit_depth=8 hydra.run.dir=outputs/pretrained-eval overwrite=true
 	cp outputs/pretrained-eval/results.json src/seaSky/pretrained/evaluation.json
 

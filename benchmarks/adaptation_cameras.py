@@ -14,6 +14,7 @@ mostly its boundary) (``--screen`` prints that screen).
 
     python benchmarks/adaptation_cameras.py --screen
     python benchmarks/adaptation_cameras.py [--out DIR] [--ckpt PATH] [--labels 10 50] [--no-adapt]
+        [--recipes 0 1 2 3] [--table PATH]
 
 Writes ``benchmarks/adaptation_cameras.md`` (the table) and every run under ``--out``.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -103,6 +105,14 @@ def main() -> None:
     parser.add_argument("--screen", action="store_true", help="only print the screen of seeds 0-11")
     parser.add_argument("--labels", nargs="+", type=int, default=[10, 50], choices=[10, 50])
     parser.add_argument("--no-adapt", action="store_true", help="skip seaSky.adapt")
+    parser.add_argument(
+        "--recipes",
+        nargs="+",
+        type=int,
+        default=list(range(len(RECIPES))),
+        help="which recipes to train, as indices into RECIPES (0 = finetune; default all)",
+    )
+    parser.add_argument("--table", type=Path, default=TABLE, help="where the markdown table goes")
     args = parser.parse_args()
     if args.screen:
         screen(args.ckpt, range(12))
@@ -138,7 +148,7 @@ def main() -> None:
                 result[f"`seaSky.adapt`, {len(UNLABELLED)} unlabelled"] = (adapted_scores, wall)
         for k, root in roots.items():
             for i, (name, recipe) in enumerate(RECIPES.items()):
-                if name in STUDY and k != 10:
+                if i not in args.recipes or (name in STUDY and k != 10):
                     continue
                 run_dir = cam / f"recipe{i}_{k}"
                 init = [] if "experiment=baseline" in recipe else [f"init_from={args.ckpt}"]
@@ -146,18 +156,19 @@ def main() -> None:
                            f"hydra.run.dir={run_dir}")  # fmt: skip
                 result[f"{name}, {k} labelled"] = (scores(run_dir / "results.json"), wall)
         print(json.dumps({kind: {k: v[0] for k, v in result.items()}}))
-    write_table(rows, args.ckpt, time.perf_counter() - start)
+    write_table(rows, args.ckpt, time.perf_counter() - start, args.table)
 
 
-def write_table(rows: dict[str, dict[str, tuple[dict, float]]], ckpt: Path, wall: float) -> None:
+def write_table(rows: dict[str, dict[str, tuple[dict, float]]], ckpt: Path, wall: float, table: Path) -> None:
     kinds = list(rows)
+    command = " ".join(["python benchmarks/adaptation_cameras.py", *sys.argv[1:]])
     names = list(dict.fromkeys(name for result in rows.values() for name in result))
     lines = [
         f"Adaptation to one camera: {N_FRAMES}-frame synthetic sequences at {FPS:g} frames/s of one scene",
         f"each, scored on frames {TEST.start}-{TEST.stop - 1} (Dice of the sea class /",
         "horizon median |dy| px / wall time s).",
         f"Model adapted: {shown(ckpt)}.",
-        f"`python benchmarks/adaptation_cameras.py`, {wall:.0f} s on this machine.",
+        f"`{command}`, {wall:.0f} s on this machine.",
         "Recipes: " + "; ".join(f"{name}: `{' '.join(ov)}`" for name, ov in RECIPES.items()) + ".",
         "`experiment=finetune` is: every layer trains, light augmentation (`data/augment=default`),",
         "lr 1e-3, 60 epochs, batch 4.",
@@ -178,7 +189,7 @@ def write_table(rows: dict[str, dict[str, tuple[dict, float]]], ckpt: Path, wall
             dy = f"{score['dy']:.2f}" if score["dy"] is not None else "-"
             cells.append(f"{score['dice']:.4f} / {dy} / {secs:.0f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    TABLE.write_text("\n".join(lines) + "\n")
+    table.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -106,7 +106,7 @@ def test_a_signal_saves_a_resumable_checkpoint_and_exits_non_zero(
         (["data.image_size=[8,8]", "model.depth=4"], "must be at least 16 pixels"),
         (
             ["experiment=pretrained", "data=folder", "data.root=/nowhere"],
-            "data.bit_depth, data.n: not an option of IRSegDataModule (data=folder)",
+            "data.bit_depth, data.n, data.seed: not an option of IRSegDataModule (data=folder)",
         ),
         (["ckpt_path=/nowhere/last.ckpt"], "/nowhere/last.ckpt: checkpoint not found"),
         (["ckpt_path=last"], "ckpt_path=last: no earlier run of this config (no experiment)"),

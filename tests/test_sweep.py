@@ -33,6 +33,7 @@ def _multirun(
     )
 
 
+@pytest.mark.slow  # four CLI jobs (27 s); the fast suite runs a sweep through the CLI below: make test-full
 def test_2x2_sweep_through_the_cli_and_its_report(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     done = _multirun(sweep, tmp_path / "data", "model.depth=1,2", "model.base_channels=4,8")

@@ -211,8 +211,11 @@ def test_ctrl_c_leaves_a_readable_video(tmp_path: Path) -> None:
     path = tmp_path / "overlay.mp4"
     script = textwrap.dedent(
         f"""
+        import signal
         import numpy as np
         from seaSky.video import VideoWriter
+        # Python ignores Ctrl-C in a child started with SIGINT ignored (nohup, `cmd &` in scripts)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         with VideoWriter({str(path)!r}, 25.0) as writer:
             i = 0
             while True:

@@ -1,8 +1,10 @@
 """The pretrained model shipped in the package (``model.ckpt``, with ``config.yaml`` and ``metrics.json``).
 
-``make pretrained`` trains it with ``python -m seaSky.train experiment=pretrained`` and installs the best
-checkpoint here with ``python -m seaSky.pretrained RUN_DIR``: weights and hyper-parameters only (no
-optimiser state), so it stays small. ``seaSky.predict`` uses it when no ``ckpt_path`` is given.
+``make pretrained`` trains it in two stages, ``python -m seaSky.train experiment=pretrained`` (20000
+scenes, best on a GPU) and ``experiment=pretrained_anneal init_from=<stage 1's best>``, and installs the
+anneal run's best checkpoint here with ``python -m seaSky.pretrained RUN_DIR``: weights and
+hyper-parameters only (no optimiser state), so it stays small. ``seaSky.predict`` uses it when no
+``ckpt_path`` is given.
 """
 
 from __future__ import annotations
