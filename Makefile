@@ -45,8 +45,8 @@ preview: $(STAMP) ## contact sheet of synthetic scenes -> docs/images/synthetic_
 
 pretrained: $(STAMP) ## train the shipped model (experiment=pretrained, then pretrained_anneal) and install it; on a GPU: ARGS="trainer=gpu data.num_workers=14"
 	$(PY) -m seaSky.train experiment=pretrained hydra.run.dir=outputs/pretrained $(ARGS)
-	$(PY) -m seaSky.train experiment=pretrained_anneal hydra.run.dir=outputs/pretrained-anneal \
-		init_from=$$($(PY) -c "import json; print(json.load(open('outputs/pretrained/results.json'))['ckpt_best'])")
+	$(PY) -c "import json; print(json.load(open('outputs/pretrained/results.json'))['ckpt_best'])" > outputs/pretrained/ckpt_best.txt
+	$(PY) -m seaSky.train experiment=pretrained_anneal hydra.run.dir=outputs/pretrained-anneal init_from=$$(cat outputs/pretrained/ckpt_best.txt)
 	$(PY) -m seaSky.pretrained outputs/pretrained-anneal
 	# the anneal run's own held-out test split (same n and seed: the same scenes, never trained on)
 	$(PY) -m seaSky.evaluate ckpt_path=src/seaSky/pretrained/model.ckpt data.n=3000 data.bit_depth=8 hydra.run.dir=outputs/pretrained-eval overwrite=true
