@@ -52,6 +52,7 @@ def test_earlier_outputs_are_found_refused_and_removed(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
+@pytest.mark.slow  # three predict CLI runs (21 s); the same refusal via evaluate stays fast: make test-full
 def test_predict_cli_refuses_an_earlier_output_dir_and_overwrite_replaces_only_its_outputs(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:

@@ -90,6 +90,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # three CLI starts (20 s); bad keys are also checked in test_reliability: make test-full
 def test_cli_help_cfg_and_unknown_key(tmp_path: Path) -> None:
     assert "experiment" in _cli("--help", cwd=tmp_path).stdout
     job = _cli("experiment=baseline", "--cfg", "job", cwd=tmp_path)
