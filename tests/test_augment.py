@@ -11,7 +11,7 @@ import pytest
 from conftest import make_cfg
 
 
-@pytest.mark.parametrize("augment", ["default", "real"])
+@pytest.mark.parametrize("augment", ["default", "real", "real_equalised"])
 def test_augmentations_keep_masks_binary_and_aligned(tmp_path: Path, augment: str) -> None:
     cfg = make_cfg(tmp_path, tmp_path, [f"data/augment={augment}", "data.image_size=[64,80]"])
     transform = hydra.utils.instantiate(cfg.data.augment)
