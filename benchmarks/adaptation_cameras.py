@@ -133,14 +133,15 @@ def main() -> None:
         if not args.no_adapt:
             frames_in = linked_images(frames, cam / "unlabelled", stems(UNLABELLED))
             shutil.rmtree(cam / "adapt", ignore_errors=True)  # no earlier run's report or model
-            # exit status 2: too few trustworthy frames (a report and no model), or a user error
+            # exit status 2: no model (too few trustworthy frames, or every round made the label-free
+            # checks worse; a report either way), or a user error
             wall = run("seaSky.adapt", f"input={frames_in}", f"output_dir={cam / 'adapt'}",
                        f"ckpt_path={args.ckpt}", "overwrite=true", ok=(0, 2))  # fmt: skip
             adapted = cam / "adapt" / "model.ckpt"
             report_path = cam / "adapt" / "adapt.json"
             report = json.loads(report_path.read_text()) if report_path.is_file() else {}
             if not adapted.is_file():
-                if report.get("status") != "refused":
+                if report.get("status") not in ("refused", "worse"):
                     raise SystemExit(f"seaSky.adapt failed on {frames_in}: see its output in {cam / 'adapt'}")
                 result[f"`seaSky.adapt`, {len(UNLABELLED)} unlabelled"] = (report, wall)
             else:
@@ -183,8 +184,12 @@ def write_table(rows: dict[str, dict[str, tuple[dict, float]]], ckpt: Path, wall
                 cells.append("-")
                 continue
             score, secs = rows[kind][name]
-            if "dice" not in score:  # seaSky.adapt refused: too few trustworthy frames
+            if score.get("status") == "refused":  # seaSky.adapt: too few trustworthy frames
                 cells.append(f"refused: {score['n_used']} of {score['n_frames']} frames trustworthy")
+                continue
+            if score.get("status") == "worse":  # seaSky.adapt: every round made the checks worse
+                worse = "; ".join(score["rounds"][-1]["worse"])
+                cells.append(f"no model: every round made the label-free checks worse ({worse})")
                 continue
             dy = f"{score['dy']:.2f}" if score["dy"] is not None else "-"
             cells.append(f"{score['dice']:.4f} / {dy} / {secs:.0f}")

@@ -28,6 +28,10 @@ from seaSky.render.knobs import load_preset
 N_SCENES, SEED = 800, 11  # 640 / 80 / 80 split by the renderer
 N_VAL, N_UNLABELLED = 20, 200
 TABLE = Path(__file__).with_name("adaptation_proxy.md")
+NO_MODEL = {  # seaSky.adapt's report status -> the table's cell when it wrote no model
+    "refused": "no model: too few trustworthy frames",
+    "worse": "no model: every round made the label-free checks worse",
+}
 
 
 def run(*args: str, ok: tuple[int, ...] = (0,)) -> float:
@@ -117,9 +121,14 @@ def main() -> None:
     start = time.perf_counter()
     rows.append(("shipped model, zero-shot", evaluate(args.ckpt, roots[10], out / "eval_zero_shot"), 0.0))
     frames = unlabelled_frames(full, out / "unlabelled")
+    # exit status 2: no model (too few trustworthy frames, or every round made the label-free checks worse)
     wall = run("seaSky.adapt", f"input={frames}", f"output_dir={out / 'adapt'}", f"ckpt_path={args.ckpt}",
-               "overwrite=true")  # fmt: skip
-    adapted = evaluate(out / "adapt" / "model.ckpt", roots[10], out / "eval_adapt")
+               "overwrite=true", ok=(0, 2))  # fmt: skip
+    report = json.loads((out / "adapt" / "adapt.json").read_text())
+    if report["status"] == "adapted":
+        adapted = evaluate(out / "adapt" / "model.ckpt", roots[10], out / "eval_adapt")
+    else:
+        adapted = {"no model": NO_MODEL[report["status"]]}
     rows.append((f"`seaSky.adapt` on {N_UNLABELLED} unlabelled frames", adapted, wall))
     for k, root in roots.items():
         for name, recipe in (
@@ -140,6 +149,9 @@ def main() -> None:
         "|---|---|---|---|",
     ]
     for name, score, wall in rows:
+        if "no model" in score:
+            lines.append(f"| {name} | {score['no model']} | - | {wall:.0f} |")
+            continue
         dy = f"{score['dy']:.2f}" if score["dy"] is not None else "-"
         lines.append(f"| {name} | {score['dice']:.4f} | {dy} | {wall:.0f} |")
     TABLE.write_text("\n".join(lines) + "\n")

@@ -61,3 +61,67 @@ def test_adapt_refuses_noise_frames_and_writes_no_model(tmp_path: Path, tiny_che
     assert last.startswith(f"{frames}: only ") and "frames have trustworthy pseudo-labels (need" in last
     assert not (out / "model.ckpt").exists()
     assert json.loads((out / "adapt.json").read_text())["status"] == "refused"
+
+
+def _adapt_cfg(tmp_path: Path, frames: Path, overrides: list[str]):
+    """conf/adapt.yaml composed as the CLI would, for the shipped model (no synthetic scenes: the guard's
+    wiring is the subject)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from seaSky.paths import CONFIG_DIR
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose("adapt", overrides=[
+            f"input={frames}", f"output_dir={tmp_path / 'out'}", "synthetic.n=0",
+            "batch_size=4", "epochs_per_round=1", "trust.min_frames=2", "trust.rules.pixel_confidence=0.5",
+            "trust.rules.horizon_confidence=0.0", "trust.rules.mirror_dice=0.0", "trust.rules.kept_share=0.0",
+            *overrides,
+        ])  # fmt: skip
+
+
+def test_adapt_keeps_the_last_round_no_worse_than_before_or_writes_no_model(
+    tmp_path: Path, ir_folder: Path, monkeypatch
+) -> None:
+    import pytest
+    import torch
+
+    from seaSky import adapt as adapt_module
+    from seaSky.errors import DataError
+
+    summaries: list[dict] = []
+    real_summary = adapt_module.footage_summary
+
+    def scripted(predictor, paths, batch_size):  # before, then one summary per round
+        summary = real_summary(predictor, paths, batch_size)
+        if summaries:  # after a round: its mirror agreement as scripted
+            summary["mirror_dice_min"] = summaries[0]["mirror_dice_min"] - drops[len(summaries) - 1]
+        summaries.append(summary)
+        return summary
+
+    monkeypatch.setattr(adapt_module, "footage_summary", scripted)
+    drops = [0.0, 0.5]  # round 1 no worse, round 2 much worse: round 1's weights are the model
+    report = adapt_module.adapt(_adapt_cfg(tmp_path, ir_folder / "images", ["rounds=2"]))
+    assert report["status"] == "adapted" and report["kept_round"] == 1
+    assert report["rounds"][0]["worse"] == [] and report["rounds"][1]["worse"][0].startswith(
+        "mirror Dice min"
+    )
+    assert report["after"] is summaries[1]
+    assert "- model: round 1's" in (tmp_path / "out" / "adapt.md").read_text()
+    saved = torch.load(tmp_path / "out" / "model.ckpt", map_location="cpu", weights_only=False)
+    assert saved["seaSky_adapt"]["kept_round"] == 1
+
+    summaries.clear()
+    drops = [0.5, 0.5]  # every round worse: no model, the report says why
+    out = tmp_path / "worse"
+    cfg = _adapt_cfg(tmp_path, ir_folder / "images", ["rounds=2", f"output_dir={out}"])
+    with pytest.raises(DataError, match="adapting made the label-free checks worse in every round"):
+        adapt_module.adapt(cfg)
+    assert not (out / "model.ckpt").exists()
+    assert json.loads((out / "adapt.json").read_text())["status"] == "worse"
+    assert "no model written" in (out / "adapt.md").read_text()
+    summaries.clear()  # guard.enabled=false: the last round is kept whatever its checks
+    cfg = _adapt_cfg(tmp_path, ir_folder / "images",
+                     ["rounds=1", f"output_dir={tmp_path / 'off'}", "guard.enabled=false"])  # fmt: skip
+    assert adapt_module.adapt(cfg)["kept_round"] == 1

@@ -3,10 +3,12 @@
 
 Each round labels the frames with the current model, keeps only the trustworthy pixels of trustworthy
 frames (:mod:`seaSky.pseudo_labels`), and trains on them mixed with synthetic scenes (with their exact
-masks, so the model cannot drift into nonsense). Writes ``OUT/model.ckpt`` (which predict, evaluate and
-export take) and ``OUT/adapt.json`` / ``OUT/adapt.md``: frames used, pixels kept, and the label-free checks
-of :mod:`seaSky.footage` before and after. When too few frames are trustworthy it says so, writes the
-report and no model, and exits 2.
+masks, so the model cannot drift into nonsense), then runs the label-free checks of :mod:`seaSky.footage`
+on the frames. The model kept is the last round's whose checks are no worse than before adapting
+(``guard``). Writes ``OUT/model.ckpt`` (which predict, evaluate and export take) and ``OUT/adapt.json`` /
+``OUT/adapt.md``: frames used, pixels kept, and the checks before and after. When too few frames are
+trustworthy, or every round made the checks worse, it says so, writes the report and no model, and
+exits 2.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from tqdm import tqdm
 from seaSky import footage
 from seaSky.config import instantiate
 from seaSky.data.datamodule import SyntheticIRDataModule
-from seaSky.errors import DataError, exit_on_error
+from seaSky.errors import ConfigError, DataError, exit_on_error
 from seaSky.frames import list_inputs, read_batches
 from seaSky.inference import Predictor
 from seaSky.io import atomic_write, earlier_outputs, remove_outputs, write_json
@@ -116,6 +118,8 @@ def footage_summary(predictor: Predictor, paths: Sequence[Path], batch_size: int
 def adapt(cfg: DictConfig) -> dict:
     """Self-train the model of ``cfg.ckpt_path`` on the frames of ``cfg.input``; return the report."""
     start = time.perf_counter()
+    if int(cfg.rounds) < 1:
+        raise ConfigError(f"rounds={cfg.rounds}: adapt needs at least one round")
     out = Path(cfg.output_dir)
     stale = earlier_outputs(out, OUTPUTS, cfg.overwrite)
     paths = list_inputs(cfg.input)
@@ -147,6 +151,7 @@ def adapt(cfg: DictConfig) -> dict:
     with open_dict(cfg):
         cfg.data.image_size = list(predictor.image_size)  # the augmentation's crops are the network's size
     augment = instantiate(cfg.augment) if cfg.get("augment") else None
+    kept_round = None  # (round, weights, checks) of the last round whose checks are no worse than before
     for round_index in range(int(cfg.rounds)):
         if round_index > 0:
             labels = label_frames(predictor, paths, rules, cfg.batch_size)
@@ -155,16 +160,40 @@ def adapt(cfg: DictConfig) -> dict:
         loss = train_round(
             predictor, MixedDataset(used, scenes, augment), cfg.epochs_per_round, cfg.lr, cfg.batch_size
         )
-        report["rounds"].append({"frames_used": len(used), "pixels_kept": kept, "loss": loss})
-        log.info("round %d: %d of %d frames used, %.1f %% of their pixels kept, loss %.4f",
-                 round_index + 1, len(used), len(labels), 100 * kept, loss)  # fmt: skip
+        checks = footage_summary(predictor, paths, cfg.batch_size)
+        worse = worse_than_before(cfg, before, checks)
+        report["rounds"].append({"frames_used": len(used), "pixels_kept": kept, "loss": loss, "worse": worse})
+        log.info("round %d: %d of %d frames used, %.1f %% of their pixels kept, loss %.4f%s",
+                 round_index + 1, len(used), len(labels), 100 * kept, loss,
+                 f"; label-free checks worse: {'; '.join(worse)}" if worse else "")  # fmt: skip
+        if not worse:
+            state = {k: v.detach().clone() for k, v in predictor.module.state_dict().items()}
+            kept_round = (round_index + 1, state, checks)
 
-    report.update({"status": "adapted", "after": footage_summary(predictor, paths, cfg.batch_size)})
     report["wall_s"] = round(time.perf_counter() - start, 2)
     remove_outputs(stale)
+    if kept_round is None:
+        report.update({"status": "worse", "after": checks})
+        _write_report(out, report)
+        raise DataError(
+            f"{cfg.input}: adapting made the label-free checks worse in every round ({'; '.join(worse)}): "
+            f"no model written; see {out / 'adapt.md'} (guard.enabled=false keeps the last round anyway)"
+        )
+    n_kept, state, after = kept_round
+    predictor.module.load_state_dict(state)
+    report.update({"status": "adapted", "kept_round": n_kept, "after": after})
     _write_checkpoint(out / "model.ckpt", ckpt, predictor.module, report)
     _write_report(out, report)
     return report
+
+
+def worse_than_before(cfg: DictConfig, before: dict, after: dict) -> list[str]:
+    """The label-free checks that adapting made worse (:func:`seaSky.footage.worse_checks`); none when
+    ``guard.enabled`` is false."""
+    guard = cfg.guard
+    if not guard.enabled:
+        return []
+    return footage.worse_checks(before, after, guard.mirror_dice_drop, guard.share_rise)
 
 
 def synthetic_scenes(cfg: DictConfig, predictor: Predictor) -> tuple[np.ndarray, np.ndarray]:
@@ -192,7 +221,8 @@ def _write_checkpoint(path: Path, source: dict, module: torch.nn.Module, report:
         if k not in ("optimizer_states", "lr_schedulers", "loops", "callbacks")
     }
     ckpt["state_dict"] = {k: v.detach().cpu() for k, v in module.state_dict().items()}
-    ckpt["seaSky_adapt"] = {k: v for k, v in report.items() if k in ("input", "n_frames", "rounds")}
+    keys = ("input", "n_frames", "rounds", "kept_round")
+    ckpt["seaSky_adapt"] = {k: v for k, v in report.items() if k in keys}
     atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
 
 
@@ -209,8 +239,14 @@ def _write_report(out: Path, report: dict) -> None:
             f"- only {report['n_used']} frames with trustworthy pseudo-labels, {report['n_needed']} needed"
         )
     for i, r in enumerate(report["rounds"], 1):
+        worse = f"; label-free checks worse than before: {'; '.join(r['worse'])}" if r.get("worse") else ""
         lines.append(f"- round {i}: {r['frames_used']} frames used, {100 * r['pixels_kept']:.1f} % of their "
-                     f"pixels kept, loss {r['loss']:.4f}")  # fmt: skip
+                     f"pixels kept, loss {r['loss']:.4f}{worse}")  # fmt: skip
+    if report["status"] == "adapted":
+        kept = report["kept_round"]
+        lines.append(f"- model: round {kept}'s, the last whose label-free checks are no worse than before")
+    elif report["status"] == "worse":
+        lines.append("- every round made the label-free checks worse: no model written")
     lines += ["", "| label-free check | before | after |", "|---|---|---|"]
     after = report.get("after") or {}
     for name, key in (("frames with a horizon", "share_with_horizon"), ("jumps > 5 px", "n_jumps"),
@@ -233,8 +269,12 @@ def main(cfg: DictConfig) -> None:
     """Hydra entry point."""
     with exit_on_error(log):
         report = adapt(cfg)
+    n_kept = report["kept_round"]
     log.info(
-        "Adapted on %d frames -> %s", report["rounds"][-1]["frames_used"], Path(cfg.output_dir) / "model.ckpt"
+        "Adapted (round %d of %d kept) -> %s",
+        n_kept,
+        len(report["rounds"]),
+        Path(cfg.output_dir) / "model.ckpt",
     )
 
 

@@ -125,6 +125,31 @@ def summarize(checks: Sequence[FrameCheck], jump_px: float = 5.0) -> dict:
     }
 
 
+def worse_checks(
+    before: dict, after: dict, mirror_drop: float = 0.005, share_rise: float = 0.01
+) -> list[str]:
+    """The label-free checks in which ``after`` (a :func:`summarize` of the same frames) is worse than
+    ``before``: fewer frames with a horizon, more jumps, a mirror-agreement minimum lower by more than
+    ``mirror_drop``, or a share of frames with sea in pieces or off the bottom edge higher by more than
+    ``share_rise``. Empty when it is no worse."""
+    worse = []
+    if after["share_with_horizon"] < before["share_with_horizon"]:
+        worse.append(
+            f"frames with a horizon {before['share_with_horizon']:.1%} -> {after['share_with_horizon']:.1%}"
+        )
+    if after["n_jumps"] > before["n_jumps"]:
+        worse.append(f"jumps > {after['jump_px']:g} px {before['n_jumps']} -> {after['n_jumps']}")
+    if (before["mirror_dice_min"] or 0.0) - (after["mirror_dice_min"] or 0.0) > mirror_drop:
+        worse.append(f"mirror Dice min {before['mirror_dice_min']:.4f} -> {after['mirror_dice_min']:.4f}")
+    for key, name in (
+        ("share_sea_in_pieces", "sea in pieces"),
+        ("share_sea_off_bottom", "sea off the bottom edge"),
+    ):
+        if after[key] - before[key] > share_rise:
+            worse.append(f"{name} {before[key]:.1%} -> {after[key]:.1%}")
+    return worse
+
+
 def problem_scores(checks: Sequence[FrameCheck], jump_px: float = 5.0) -> np.ndarray:
     """How suspect each frame is, for ranking the worst: its larger step to a neighbour in units of
     ``jump_px``, plus 10 x its mirror disagreement (1 - Dice), plus 1 each for no horizon, sea off the
