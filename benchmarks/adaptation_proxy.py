@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -122,9 +123,13 @@ def main() -> None:
     rows.append(("shipped model, zero-shot", evaluate(args.ckpt, roots[10], out / "eval_zero_shot"), 0.0))
     frames = unlabelled_frames(full, out / "unlabelled")
     # exit status 2: no model (too few trustworthy frames, or every round made the label-free checks worse)
+    shutil.rmtree(out / "adapt", ignore_errors=True)  # no earlier run's report or model
     wall = run("seaSky.adapt", f"input={frames}", f"output_dir={out / 'adapt'}", f"ckpt_path={args.ckpt}",
                "overwrite=true", ok=(0, 2))  # fmt: skip
-    report = json.loads((out / "adapt" / "adapt.json").read_text())
+    report_path = out / "adapt" / "adapt.json"
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    if report.get("status") not in ("adapted", *NO_MODEL):
+        raise SystemExit(f"seaSky.adapt failed on {frames}: see its output in {out / 'adapt'}")
     if report["status"] == "adapted":
         adapted = evaluate(out / "adapt" / "model.ckpt", roots[10], out / "eval_adapt")
     else:

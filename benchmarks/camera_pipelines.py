@@ -6,7 +6,8 @@ black-hot, JPEG, lower resolution, noise, blur, low contrast).
   the sea class against the exact masks, per pipeline.
 - **Real, label-free**: a folder of real frames (default: the shared MAR-DCT sequence, every 5th frame).
   With no labels, each pipeline's prediction is compared with the model's own prediction on the frame as
-  it is: agreement Dice, and how far the horizon moves (median, max, frames moved more than 5 px).
+  it is: agreement Dice (median, min), and how far the horizon moves (median; frames moved more than 5 px
+  or whose horizon was lost).
   A model that is right on the plain frames should not change its mind because the camera equalised them.
 
     python benchmarks/camera_pipelines.py [--ckpt PATH ...] [--names NAME ...] [--real DIR] [--out DIR]

@@ -23,7 +23,8 @@ def test_adapt_writes_a_model_that_predict_takes_and_a_report(
 
     out = tmp_path / "out"
     lenient = ["trust.rules.pixel_confidence=0.5", "trust.rules.horizon_confidence=0.0",
-               "trust.rules.mirror_dice=0.0", "trust.rules.kept_share=0.0"]  # fmt: skip
+               "trust.rules.mirror_dice=0.0", "trust.rules.kept_share=0.0",
+               "guard.enabled=false"]  # the guard has a test of its own  # fmt: skip
     done = run_cli(
         "adapt", f"input={ir_folder / 'images'}", f"output_dir={out}",  # the shipped model
         f"synthetic.cache_dir={data_dir / 'synthetic'}", *TINY_ADAPT, *lenient,
@@ -91,13 +92,19 @@ def test_adapt_keeps_the_last_round_no_worse_than_before_or_writes_no_model(
     from seaSky.errors import DataError
 
     summaries: list[dict] = []
+    weights: list[dict] = []  # the model's weights at each summary: before, after round 1, 2, ...
     real_summary = adapt_module.footage_summary
 
     def scripted(predictor, paths, batch_size):  # before, then one summary per round
-        summary = real_summary(predictor, paths, batch_size)
-        if summaries:  # after a round: its mirror agreement as scripted
-            summary["mirror_dice_min"] = summaries[0]["mirror_dice_min"] - drops[len(summaries) - 1]
+        if summaries:  # after a round: the checks before, with the mirror agreement as scripted
+            summary = {
+                **summaries[0],
+                "mirror_dice_min": summaries[0]["mirror_dice_min"] - drops[len(summaries) - 1],
+            }
+        else:
+            summary = real_summary(predictor, paths, batch_size)
         summaries.append(summary)
+        weights.append({k: v.detach().clone() for k, v in predictor.module.state_dict().items()})
         return summary
 
     monkeypatch.setattr(adapt_module, "footage_summary", scripted)
@@ -111,8 +118,14 @@ def test_adapt_keeps_the_last_round_no_worse_than_before_or_writes_no_model(
     assert "- model: round 1's" in (tmp_path / "out" / "adapt.md").read_text()
     saved = torch.load(tmp_path / "out" / "model.ckpt", map_location="cpu", weights_only=False)
     assert saved["seaSky_adapt"]["kept_round"] == 1
+    net = [
+        k for k in saved["state_dict"] if k.startswith("net.") and saved["state_dict"][k].is_floating_point()
+    ]
+    assert all(torch.equal(saved["state_dict"][k], weights[1][k]) for k in net)  # round 1's weights
+    assert not all(torch.equal(saved["state_dict"][k], weights[2][k]) for k in net)  # not round 2's
 
     summaries.clear()
+    weights.clear()
     drops = [0.5, 0.5]  # every round worse: no model, the report says why
     out = tmp_path / "worse"
     cfg = _adapt_cfg(tmp_path, ir_folder / "images", ["rounds=2", f"output_dir={out}"])
@@ -122,6 +135,7 @@ def test_adapt_keeps_the_last_round_no_worse_than_before_or_writes_no_model(
     assert json.loads((out / "adapt.json").read_text())["status"] == "worse"
     assert "no model written" in (out / "adapt.md").read_text()
     summaries.clear()  # guard.enabled=false: the last round is kept whatever its checks
+    weights.clear()
     cfg = _adapt_cfg(tmp_path, ir_folder / "images",
                      ["rounds=1", f"output_dir={tmp_path / 'off'}", "guard.enabled=false"])  # fmt: skip
     assert adapt_module.adapt(cfg)["kept_round"] == 1

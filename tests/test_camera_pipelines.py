@@ -47,7 +47,7 @@ def test_to_8bit_keeps_8_bit_values_and_scales_16_bit(bench) -> None:
     assert bench.to_8bit(sixteen).tolist() == [[0, 127], [63, 255]]
 
 
-class BrightIsSea:
+class DarkIsSea:
     """A stand-in model: sea where the frame is darker than its mean (so equalisation can move it)."""
 
     def predict(self, images):
@@ -59,6 +59,6 @@ class BrightIsSea:
 
 
 def test_real_scores_agree_with_the_frame_as_recorded(bench) -> None:
-    scores = bench.real_scores(BrightIsSea(), [frame(), frame()[:, ::-1].copy()])
+    scores = bench.real_scores(DarkIsSea(), [frame(), frame()[:, ::-1].copy()])
     assert scores["as recorded"] == {"agree_median": 1.0, "agree_min": 1.0, "dy_median": 0.0, "n_moved": 0}
     assert scores["black-hot"]["agree_median"] < 0.1  # dark and bright swap: the stand-in flips its mask

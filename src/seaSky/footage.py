@@ -139,8 +139,9 @@ def worse_checks(
         )
     if after["n_jumps"] > before["n_jumps"]:
         worse.append(f"jumps > {after['jump_px']:g} px {before['n_jumps']} -> {after['n_jumps']}")
-    if (before["mirror_dice_min"] or 0.0) - (after["mirror_dice_min"] or 0.0) > mirror_drop:
-        worse.append(f"mirror Dice min {before['mirror_dice_min']:.4f} -> {after['mirror_dice_min']:.4f}")
+    mirror_before, mirror_after = before["mirror_dice_min"] or 0.0, after["mirror_dice_min"] or 0.0
+    if mirror_before - mirror_after > mirror_drop:
+        worse.append(f"mirror Dice min {mirror_before:.4f} -> {mirror_after:.4f}")
     for key, name in (
         ("share_sea_in_pieces", "sea in pieces"),
         ("share_sea_off_bottom", "sea off the bottom edge"),
