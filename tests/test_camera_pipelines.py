@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from seaSky.horizon import HorizonLine
 from seaSky.inference import Prediction
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "camera_pipelines.py"
@@ -62,3 +63,36 @@ def test_real_scores_agree_with_the_frame_as_recorded(bench) -> None:
     scores = bench.real_scores(DarkIsSea(), [frame(), frame()[:, ::-1].copy()])
     assert scores["as recorded"] == {"agree_median": 1.0, "agree_min": 1.0, "dy_median": 0.0, "n_moved": 0}
     assert scores["black-hot"]["agree_median"] < 0.1  # dark and bright swap: the stand-in flips its mask
+
+
+class FirstBrightRow:
+    """A stand-in model with a horizon: sea below the first row brighter than 128 (none: no horizon)."""
+
+    def predict(self, images):
+        out = []
+        for image in images:
+            rows = np.nonzero(image.mean(axis=1) > 128)[0]
+            mask = np.zeros(image.shape, np.uint8)
+            line = None
+            if rows.size:
+                mask[rows[0] :] = 1
+                h, w = image.shape
+                line = HorizonLine(rows[0] - 0.5, rows[0] - 0.5, w, h)
+            out.append(Prediction(mask, mask.astype(np.float32), line))
+        return out
+
+
+def test_real_scores_measure_how_far_the_horizon_moves(bench, monkeypatch) -> None:
+    sea_at = lambda row: np.where(np.arange(48)[:, None] >= row, 200, 60).repeat(64, axis=1).astype(np.uint8)  # noqa: E731
+    frames = [sea_at(20), sea_at(30)]
+    monkeypatch.setattr(bench, "PIPELINES", {
+        "as recorded": lambda image: image,
+        "shifted 8 rows": lambda image: np.roll(image, -8, axis=0),  # the first bright row moves up 8
+        "black-hot": lambda image: 255 - image,  # bright from the top: the sea starts at row 0
+        "dark": lambda image: (image * 0.5).astype(np.uint8),  # nothing above 128: no horizon
+    })  # fmt: skip
+    scores = bench.real_scores(FirstBrightRow(), frames)
+    assert scores["as recorded"]["n_moved"] == 0 and scores["as recorded"]["dy_median"] == 0.0
+    assert scores["shifted 8 rows"]["dy_median"] == 8.0 and scores["shifted 8 rows"]["n_moved"] == 2
+    assert scores["black-hot"]["dy_median"] == 25.0  # 20 and 30 rows up
+    assert scores["dark"]["dy_median"] == np.inf and scores["dark"]["n_moved"] == 2  # lost: moved
