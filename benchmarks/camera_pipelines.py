@@ -26,11 +26,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 from seaSky.data.folder import read_image
-from seaSky.footage import mirror_dice
+from seaSky.footage import mask_dice
 from seaSky.frames import list_inputs
 from seaSky.inference import load_predictor
+from seaSky.model.module import segmentation_metrics
 from seaSky.pretrained import PRETRAINED_CKPT
 from seaSky.render.dataset import write_dataset
 from seaSky.render.knobs import load_preset
@@ -96,16 +98,15 @@ def synthetic_scores(predictor, root: Path) -> dict[str, float]:
     stems = sorted(p.stem for p in (root / "images").glob("*.png"))
     images = [to_8bit(read_image(root / "images" / f"{s}.png")) for s in stems]
     truth = [read_image(root / "masks" / f"{s}.png") > 0 for s in stems]
+    as_tensor = lambda mask: torch.from_numpy(mask.astype(np.int64))[None]  # noqa: E731
     out = {}
     for name, pipeline in PIPELINES.items():
-        inter = total = 0
+        metrics = segmentation_metrics()  # pooled over every pixel of every scene
         for k in range(0, len(images), 32):
             results = predictor.predict([pipeline(im) for im in images[k : k + 32]])
             for result, mask in zip(results, truth[k : k + 32], strict=True):
-                pred = result.mask.astype(bool)
-                inter += int((pred & mask).sum())
-                total += int(pred.sum() + mask.sum())
-        out[name] = 2.0 * inter / max(total, 1)
+                metrics.update(as_tensor(result.mask), as_tensor(mask))
+        out[name] = float(metrics.compute()["dice"])
     return out
 
 
@@ -117,7 +118,7 @@ def real_scores(predictor, frames: list[np.ndarray]) -> dict[str, dict]:
         results = predictor.predict([pipeline(im) for im in frames])
         agree, moved = [], []
         for result, ref in zip(results, plain, strict=True):
-            agree.append(mirror_dice(result.mask, ref.mask[:, ::-1]))  # ref mirrored twice: as it is
+            agree.append(mask_dice(result.mask, ref.mask))
             if result.horizon and ref.horizon:
                 moved.append(abs(result.horizon.centre_y - ref.horizon.centre_y))
             else:
@@ -171,6 +172,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("outputs/camera_pipelines"))
     parser.add_argument("--table", type=Path, default=TABLE)
     args = parser.parse_args()
+    names = args.names or [str(c) for c in args.ckpt]
+    if len(names) != len(args.ckpt):
+        sys.exit(f"--names: {len(names)} names for {len(args.ckpt)} checkpoints")
     start = time.perf_counter()
     root = args.out / f"default8_seed{SEED}"
     if not (root / "dataset.json").is_file():
@@ -183,9 +187,6 @@ def main() -> None:
         predictor = load_predictor(ckpt)
         synthetic.append(synthetic_scores(predictor, root))
         real.append(real_scores(predictor, frames))
-    names = args.names or [str(c) for c in args.ckpt]
-    if len(names) != len(args.ckpt):
-        sys.exit(f"--names: {len(names)} names for {len(args.ckpt)} checkpoints")
     args.table.write_text(table(names, synthetic, real, N_SCENES, len(frames), args.real.name) + "\n")
     print(args.table.read_text())
     print(f"{time.perf_counter() - start:.0f} s")

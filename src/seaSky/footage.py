@@ -40,10 +40,15 @@ class FrameCheck:
 
 
 def mirror_dice(mask: np.ndarray, mirrored_mask: np.ndarray) -> float:
-    """Sea Dice (torchmetrics) of ``mask`` and the prediction for the mirrored frame, mirrored back; 1 when
-    both have no sea."""
+    """Sea Dice of ``mask`` and the prediction for the mirrored frame, mirrored back; 1 when both have no
+    sea."""
+    return mask_dice(mask, mirrored_mask[:, ::-1])
+
+
+def mask_dice(mask: np.ndarray, other: np.ndarray) -> float:
+    """Sea Dice (torchmetrics) of two masks of one frame; 1 when both have no sea."""
     a = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.int64))
-    b = torch.from_numpy(np.ascontiguousarray(mirrored_mask[:, ::-1], dtype=np.int64))
+    b = torch.from_numpy(np.ascontiguousarray(other, dtype=np.int64))
     if not a.any() and not b.any():
         return 1.0
     metrics = segmentation_metrics()
