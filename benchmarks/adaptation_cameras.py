@@ -133,7 +133,7 @@ def main() -> None:
         if not args.no_adapt:
             frames_in = linked_images(frames, cam / "unlabelled", stems(UNLABELLED))
             shutil.rmtree(cam / "adapt", ignore_errors=True)  # no earlier run's report or model
-            # exit status 2: no model (too few trustworthy frames, or every round made the label-free
+            # exit status 2: no model (too few trustworthy frames, or round 1 made the label-free
             # checks worse; a report either way), or a user error
             wall = run("seaSky.adapt", f"input={frames_in}", f"output_dir={cam / 'adapt'}",
                        f"ckpt_path={args.ckpt}", "overwrite=true", ok=(0, 2))  # fmt: skip
@@ -187,9 +187,9 @@ def write_table(rows: dict[str, dict[str, tuple[dict, float]]], ckpt: Path, wall
             if score.get("status") == "refused":  # seaSky.adapt: too few trustworthy frames
                 cells.append(f"refused: {score['n_used']} of {score['n_frames']} frames trustworthy")
                 continue
-            if score.get("status") == "worse":  # seaSky.adapt: every round made the checks worse
-                worse = "; ".join(score["rounds"][-1]["worse"])
-                cells.append(f"no model: every round made the label-free checks worse ({worse})")
+            if score.get("status") == "worse":  # seaSky.adapt: round 1 made the checks worse
+                worse = "; ".join(score["rounds"][0]["worse"])
+                cells.append(f"no model: round 1 made the label-free checks worse ({worse})")
                 continue
             dy = f"{score['dy']:.2f}" if score["dy"] is not None else "-"
             cells.append(f"{score['dice']:.4f} / {dy} / {secs:.0f}")

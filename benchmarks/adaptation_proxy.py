@@ -31,7 +31,7 @@ N_VAL, N_UNLABELLED = 20, 200
 TABLE = Path(__file__).with_name("adaptation_proxy.md")
 NO_MODEL = {  # seaSky.adapt's report status -> the table's cell when it wrote no model
     "refused": "no model: too few trustworthy frames",
-    "worse": "no model: every round made the label-free checks worse",
+    "worse": "no model: round 1 made the label-free checks worse",
 }
 
 
@@ -122,7 +122,7 @@ def main() -> None:
     start = time.perf_counter()
     rows.append(("shipped model, zero-shot", evaluate(args.ckpt, roots[10], out / "eval_zero_shot"), 0.0))
     frames = unlabelled_frames(full, out / "unlabelled")
-    # exit status 2: no model (too few trustworthy frames, or every round made the label-free checks worse)
+    # exit status 2: no model (too few trustworthy frames, or round 1 made the label-free checks worse)
     shutil.rmtree(out / "adapt", ignore_errors=True)  # no earlier run's report or model
     wall = run("seaSky.adapt", f"input={frames}", f"output_dir={out / 'adapt'}", f"ckpt_path={args.ckpt}",
                "overwrite=true", ok=(0, 2))  # fmt: skip

@@ -82,7 +82,7 @@ def _adapt_cfg(tmp_path: Path, frames: Path, overrides: list[str]):
         ])  # fmt: skip
 
 
-def test_adapt_keeps_the_last_round_no_worse_than_before_or_writes_no_model(
+def test_adapt_stops_at_a_worse_round_and_keeps_the_one_before_or_writes_no_model(
     tmp_path: Path, ir_folder: Path, monkeypatch
 ) -> None:
     import pytest
@@ -108,14 +108,16 @@ def test_adapt_keeps_the_last_round_no_worse_than_before_or_writes_no_model(
         return summary
 
     monkeypatch.setattr(adapt_module, "footage_summary", scripted)
-    drops = [0.0, 0.5]  # round 1 no worse, round 2 much worse: round 1's weights are the model
-    report = adapt_module.adapt(_adapt_cfg(tmp_path, ir_folder / "images", ["rounds=2"]))
+    drops = [0.0, 0.5, 0.0]  # round 1 no worse, round 2 much worse: stop there, round 1's weights are kept
+    report = adapt_module.adapt(_adapt_cfg(tmp_path, ir_folder / "images", ["rounds=3"]))
     assert report["status"] == "adapted" and report["kept_round"] == 1
+    assert len(report["rounds"]) == 2 and report["stopped_after_round"] == 2  # no round 3
     assert report["rounds"][0]["worse"] == [] and report["rounds"][1]["worse"][0].startswith(
         "mirror Dice min"
     )
     assert report["after"] is summaries[1]
-    assert "- model: round 1's" in (tmp_path / "out" / "adapt.md").read_text()
+    md = (tmp_path / "out" / "adapt.md").read_text()
+    assert "- model: round 1's" in md and "- stopped after round 2" in md
     saved = torch.load(tmp_path / "out" / "model.ckpt", map_location="cpu", weights_only=False)
     assert saved["seaSky_adapt"]["kept_round"] == 1
     net = [
@@ -126,13 +128,14 @@ def test_adapt_keeps_the_last_round_no_worse_than_before_or_writes_no_model(
 
     summaries.clear()
     weights.clear()
-    drops = [0.5, 0.5]  # every round worse: no model, the report says why
+    drops = [0.5, 0.0]  # round 1 worse: no round 2, no model, the report says why
     out = tmp_path / "worse"
     cfg = _adapt_cfg(tmp_path, ir_folder / "images", ["rounds=2", f"output_dir={out}"])
-    with pytest.raises(DataError, match="adapting made the label-free checks worse in every round"):
+    with pytest.raises(DataError, match="adapting made the label-free checks worse in round 1"):
         adapt_module.adapt(cfg)
     assert not (out / "model.ckpt").exists()
-    assert json.loads((out / "adapt.json").read_text())["status"] == "worse"
+    worse_report = json.loads((out / "adapt.json").read_text())
+    assert worse_report["status"] == "worse" and len(worse_report["rounds"]) == 1
     assert "no model written" in (out / "adapt.md").read_text()
     summaries.clear()  # guard.enabled=false: the last round is kept whatever its checks
     weights.clear()

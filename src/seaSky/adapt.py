@@ -4,11 +4,11 @@
 Each round labels the frames with the current model, keeps only the trustworthy pixels of trustworthy
 frames (:mod:`seaSky.pseudo_labels`), and trains on them mixed with synthetic scenes (with their exact
 masks, so the model cannot drift into nonsense), then runs the label-free checks of :mod:`seaSky.footage`
-on the frames. The model kept is the last round's whose checks are no worse than before adapting
-(``guard``). Writes ``OUT/model.ckpt`` (which predict, evaluate and export take) and ``OUT/adapt.json`` /
-``OUT/adapt.md``: frames used, pixels kept, and the checks before and after. When too few frames are
-trustworthy, or every round made the checks worse, it says so, writes the report and no model, and
-exits 2.
+on the frames. Adapting stops at the first round whose checks are worse than before adapting (``guard``),
+and the model kept is the round's before it. Writes ``OUT/model.ckpt`` (which predict, evaluate and
+export take) and ``OUT/adapt.json`` / ``OUT/adapt.md``: frames used, pixels kept, and the checks before
+and after. When too few frames are trustworthy, or the first round made the checks worse, it says so,
+writes the report and no model, and exits 2.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def adapt(cfg: DictConfig) -> dict:
     with open_dict(cfg):
         cfg.data.image_size = list(predictor.image_size)  # the augmentation's crops are the network's size
     augment = instantiate(cfg.augment) if cfg.get("augment") else None
-    kept_round = None  # (round, weights, checks) of the last round whose checks are no worse than before
+    kept_round = None  # (round, weights, checks) of the last round before one whose checks are worse
     for round_index in range(int(cfg.rounds)):
         if round_index > 0:
             labels = label_frames(predictor, paths, rules, cfg.batch_size)
@@ -166,9 +166,11 @@ def adapt(cfg: DictConfig) -> dict:
         log.info("round %d: %d of %d frames used, %.1f %% of their pixels kept, loss %.4f%s",
                  round_index + 1, len(used), len(labels), 100 * kept, loss,
                  f"; label-free checks worse: {'; '.join(worse)}" if worse else "")  # fmt: skip
-        if not worse:
-            state = {k: v.detach().clone() for k, v in predictor.module.state_dict().items()}
-            kept_round = (round_index + 1, state, checks)
+        if worse:  # a worse model is no start for another round: its pseudo-labels would be worse too
+            report["stopped_after_round"] = round_index + 1
+            break
+        state = {k: v.detach().clone() for k, v in predictor.module.state_dict().items()}
+        kept_round = (round_index + 1, state, checks)
 
     report["wall_s"] = round(time.perf_counter() - start, 2)
     remove_outputs(stale)
@@ -176,7 +178,7 @@ def adapt(cfg: DictConfig) -> dict:
         report.update({"status": "worse", "after": checks})
         _write_report(out, report)
         raise DataError(
-            f"{cfg.input}: adapting made the label-free checks worse in every round ({'; '.join(worse)}): "
+            f"{cfg.input}: adapting made the label-free checks worse in round 1 ({'; '.join(worse)}): "
             f"no model written; see {out / 'adapt.md'} (guard.enabled=false keeps the last round anyway)"
         )
     n_kept, state, after = kept_round
@@ -245,8 +247,11 @@ def _write_report(out: Path, report: dict) -> None:
     if report["status"] == "adapted":
         kept = report["kept_round"]
         lines.append(f"- model: round {kept}'s, the last whose label-free checks are no worse than before")
-    elif report["status"] == "worse":
-        lines.append("- every round made the label-free checks worse: no model written")
+    if "stopped_after_round" in report:
+        lines.append(f"- stopped after round {report['stopped_after_round']}: its checks were worse, so it "
+                     "is no start for another round")  # fmt: skip
+    if report["status"] == "worse":
+        lines.append("- round 1 made the label-free checks worse: no model written")
     lines += ["", "| label-free check | before | after |", "|---|---|---|"]
     after = report.get("after") or {}
     for name, key in (("frames with a horizon", "share_with_horizon"), ("jumps > 5 px", "n_jumps"),
