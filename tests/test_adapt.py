@@ -116,6 +116,7 @@ def test_adapt_stops_at_a_worse_round_and_keeps_the_one_before_or_writes_no_mode
         "mirror Dice min"
     )
     assert report["after"] is summaries[1]
+    assert len(report["rounds"][0]["stems_used"]) == report["rounds"][0]["frames_used"] > 0
     md = (tmp_path / "out" / "adapt.md").read_text()
     assert "- model: round 1's" in md and "- stopped after round 2" in md
     saved = torch.load(tmp_path / "out" / "model.ckpt", map_location="cpu", weights_only=False)
@@ -142,3 +143,19 @@ def test_adapt_stops_at_a_worse_round_and_keeps_the_one_before_or_writes_no_mode
     cfg = _adapt_cfg(tmp_path, ir_folder / "images",
                      ["rounds=1", f"output_dir={tmp_path / 'off'}", "guard.enabled=false"])  # fmt: skip
     assert adapt_module.adapt(cfg)["kept_round"] == 1
+
+
+def test_adapt_rejects_empty_settings_and_says_when_there_are_too_few_frames(
+    tmp_path: Path, ir_folder: Path
+) -> None:
+    import pytest
+
+    from seaSky.adapt import adapt
+    from seaSky.errors import ConfigError, DataError
+
+    for bad in ("rounds=0", "epochs_per_round=0", "batch_size=0"):  # before any work
+        with pytest.raises(ConfigError, match=rf"^{bad}: adapt needs at least one "):
+            adapt(_adapt_cfg(tmp_path, ir_folder / "images", [bad]))
+    with pytest.raises(DataError, match=r"20 readable frames; adapt needs at least 30 with trustworthy"):
+        adapt(_adapt_cfg(tmp_path, ir_folder / "images", ["trust.min_frames=30"]))
+    assert not (tmp_path / "out" / "model.ckpt").exists()

@@ -50,6 +50,9 @@ def test_earlier_outputs_are_found_refused_and_removed(tmp_path: Path) -> None:
     assert sorted(p.name for p in found) == ["horizon.csv", "masks"]
     remove_outputs(found)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    for overwrite in (False, True):  # a file where the output folder should be: refused before any work
+        with pytest.raises(ConfigError, match=r"notes.txt: is a file, not a folder; choose another"):
+            earlier_outputs(tmp_path / "notes.txt", OUTPUTS, overwrite=overwrite)
 
 
 @pytest.mark.slow  # three predict CLI runs (21 s); the same refusal via evaluate stays fast: make test-full

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from conftest import TINY, make_cfg
@@ -61,6 +62,8 @@ def test_tiny_training_learns_and_writes_its_outputs(tmp_path: Path, data_dir: P
     # accuracy is a real number consistent with Dice, never 0.00 (the tutorial's bug)
     assert 0.5 < results["test/acc"] <= 1.0 and 0.0 < results["test/dice"] <= 1.0
     assert Path(results["ckpt_best"]).is_file()
+    best_epoch = 1 + int(np.argmax(dice[1:]))  # named by epochs trained, as metrics.csv counts them
+    assert Path(results["ckpt_best"]).name.startswith(f"epoch{best_epoch:03d}-")
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
     assert results["train_seconds"] > 0 and results["train_images_per_s"] > 0
     for picture, min_width in (("curves.png", 800), ("predictions.png", 800)):
@@ -207,3 +210,15 @@ def test_bad_config_values_are_one_line_errors(
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert errors == [message]
     assert not (tmp_path / "synthetic").exists()  # failed before rendering any data
+
+
+def test_epoch_history_is_not_cut_short_by_testing_an_earlier_checkpoint(tmp_path: Path) -> None:
+    from seaSky.callbacks import EpochHistory
+
+    history = EpochHistory(tmp_path)
+    history.rows = [{"epoch": k} for k in range(4)]
+    history.load_state_dict({"rows": [{"epoch": 0}, {"epoch": 1}]})  # the best checkpoint, after fit
+    assert [r["epoch"] for r in history.rows] == [0, 1, 2, 3]
+    resumed = EpochHistory(tmp_path)
+    resumed.load_state_dict({"rows": [{"epoch": 0}, {"epoch": 1}]})  # a resumed run continues its rows
+    assert [r["epoch"] for r in resumed.rows] == [0, 1]

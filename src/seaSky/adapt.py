@@ -118,11 +118,17 @@ def footage_summary(predictor: Predictor, paths: Sequence[Path], batch_size: int
 def adapt(cfg: DictConfig) -> dict:
     """Self-train the model of ``cfg.ckpt_path`` on the frames of ``cfg.input``; return the report."""
     start = time.perf_counter()
-    if int(cfg.rounds) < 1:
-        raise ConfigError(f"rounds={cfg.rounds}: adapt needs at least one round")
+    for key, what in (
+        ("rounds", "round"),
+        ("epochs_per_round", "epoch a round"),
+        ("batch_size", "frame a batch"),
+    ):
+        if int(cfg[key]) < 1:
+            raise ConfigError(f"{key}={cfg[key]}: adapt needs at least one {what}")
     out = Path(cfg.output_dir)
     stale = earlier_outputs(out, OUTPUTS, cfg.overwrite)
-    paths = list_inputs(cfg.input)
+    # unreadable and tiny frames are skipped once, with a warning each, not again in every later pass
+    paths = [path for batch in read_batches(list_inputs(cfg.input), cfg.batch_size) for path, _ in batch]
     ckpt_path = Path(cfg.ckpt_path) if cfg.ckpt_path else PRETRAINED_CKPT
     module, ckpt = load_trained(ckpt_path)
     data_hparams = ckpt.get("datamodule_hyper_parameters", {})
@@ -142,6 +148,11 @@ def adapt(cfg: DictConfig) -> dict:
         report.update({"status": "refused", "n_used": len(used), "n_needed": need})
         remove_outputs(stale)
         _write_report(out, report)
+        if len(labels) < need:
+            raise DataError(
+                f"{cfg.input}: {len(labels)} readable frames; adapt needs at least {need} with trustworthy "
+                f"pseudo-labels (trust.min_frames): no model written; see {out / 'adapt.md'}"
+            )
         raise DataError(
             f"{cfg.input}: only {len(used)} of {len(labels)} frames have trustworthy pseudo-labels (need "
             f"{need}): no model written; see {out / 'adapt.md'}"
@@ -162,7 +173,8 @@ def adapt(cfg: DictConfig) -> dict:
         )
         checks = footage_summary(predictor, paths, cfg.batch_size)
         worse = worse_than_before(cfg, before, checks)
-        report["rounds"].append({"frames_used": len(used), "pixels_kept": kept, "loss": loss, "worse": worse})
+        report["rounds"].append({"frames_used": len(used), "pixels_kept": kept, "loss": loss, "worse": worse,
+                                 "stems_used": [x.stem for x in used]})  # fmt: skip
         log.info("round %d: %d of %d frames used, %.1f %% of their pixels kept, loss %.4f%s",
                  round_index + 1, len(used), len(labels), 100 * kept, loss,
                  f"; label-free checks worse: {'; '.join(worse)}" if worse else "")  # fmt: skip
@@ -255,9 +267,11 @@ def _write_report(out: Path, report: dict) -> None:
     lines += ["", "| label-free check | before | after |", "|---|---|---|"]
     after = report.get("after") or {}
     for name, key in (("frames with a horizon", "share_with_horizon"), ("jumps > 5 px", "n_jumps"),
-                      ("mirror Dice min", "mirror_dice_min"), ("sea in pieces", "share_sea_in_pieces"),
-                      ("sea off the bottom edge", "share_sea_off_bottom")):  # fmt: skip
-        lines.append(f"| {name} | {_fmt(report['before'].get(key))} | {_fmt(after.get(key))} |")
+                      ("mirror Dice min", "mirror_dice_min"),
+                      ("frames with sea in pieces", "share_sea_in_pieces"),
+                      ("frames with sea off the bottom edge", "share_sea_off_bottom")):  # fmt: skip
+        show = _percent if key.startswith("share_") else _fmt
+        lines.append(f"| {name} | {show(report['before'].get(key))} | {show(after.get(key))} |")
     step_before, step_after = report["before"]["step_dy_px"], after.get("step_dy_px") or {}
     lines.append(
         f"| frame-to-frame dy p95 (px) | {_fmt(step_before['p95'])} | {_fmt(step_after.get('p95'))} |"
@@ -267,6 +281,10 @@ def _write_report(out: Path, report: dict) -> None:
 
 def _fmt(value: object) -> str:
     return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{100 * share:.1f} %"
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="adapt")

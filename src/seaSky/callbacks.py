@@ -152,7 +152,10 @@ class EpochHistory(Callback):
         return {"rows": self.rows}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        self.rows = list(state_dict["rows"])
+        # a resumed run continues the saved rows; testing the best checkpoint after fit restores an earlier,
+        # shorter history, which must not cut this run's short
+        if len(state_dict["rows"]) >= len(self.rows):
+            self.rows = list(state_dict["rows"])
 
     def on_validation_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if trainer.sanity_checking:

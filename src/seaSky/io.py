@@ -61,8 +61,11 @@ def earlier_outputs(
     """The ``names`` (files or folders) that already exist in ``folder``: outputs of an earlier run.
 
     Raises ConfigError naming the folder and them unless ``overwrite``; ``other`` is the key that picks
-    another folder, for the message. An empty or missing folder has none.
+    another folder, for the message. An empty or missing folder has none. A file in the folder's place
+    raises ConfigError whatever ``overwrite`` (before any work, not when the first output is written).
     """
+    if Path(folder).exists() and not Path(folder).is_dir():
+        raise ConfigError(f"{folder}: is a file, not a folder; choose another {other}")
     found = [Path(folder) / name for name in names if (Path(folder) / name).exists()]
     if found and not overwrite:
         listed = ", ".join(p.name + ("/" if p.is_dir() else "") for p in found)
