@@ -114,7 +114,7 @@ def test_lines_csv_line_leaving_the_frame_keeps_the_line_in_meta(tmp_path: Path)
     for i, stem in enumerate(("mid", "high", "low")):
         _image(src / "frames" / f"{stem}.png", seed=i)
     (src / "lines.csv").write_text(
-        "file,x1,y1,x2,y2\n"
+        "\ufefffile,x1,y1,x2,y2\n"  # a spreadsheet's byte-order mark before the header
         "frames/mid.png,0,10.25,31,4.75\n"
         "frames/high.png,0,-3,31,-1.5\n"  # above the frame: all sea
         "frames/low.png,3,30,20,40\n"  # below the frame: all sky
@@ -345,6 +345,31 @@ def _error_case(tmp_path: Path, case: str) -> tuple[list[str], str]:
         return ["lines-csv", str(src / "l.csv")], (
             f"{src / 'other/a.png'}: stem 'a' is also that of {src / 'images/a.png'}; stems must be unique"
         )
+    if case == "listed twice":
+        entry = json.dumps({"x_coordinate": [0, 31], "y_coordinate": [4, 5], "raw_file": "images/a.png"})
+        (src / "l.json").write_text(entry + "\n" + entry + "\n")
+        listed = f"{src / 'images/a.png'}: listed twice in {src / 'l.json'}"
+        return ["lines-json", str(src / "l.json")], listed
+    if case == "negative points":  # TuSimple's -2 marks no point: a line of them is no line
+        (src / "l.json").write_text(
+            json.dumps({"x_coordinate": [0, 31], "y_coordinate": [-50, -40], "raw_file": "images/a.png"})
+        )
+        return ["lines-json", str(src / "l.json")], (
+            f"{src / 'l.json'}:1: 2 of 2 points have a negative coordinate, which marks no point"
+        )
+    if case == "no water colour":
+        (src / "masks").mkdir()
+        for stem in "ab":
+            Image.fromarray(np.full((H, W, 3), (0, 0, 128), np.uint8)).save(src / "masks" / f"{stem}.png")
+        return ["palette", str(src), "--water-colors", "0,128,0"], (
+            f"{src}: no pixel of any mask is within 0 of the water colours 0,128,0; check --water-colors"
+        )
+    if case == "empty mat":
+        (src / "HorizonGT").mkdir()
+        (src / "HorizonGT" / "v_HorizonGT.mat").write_bytes(b"")
+        return ["smd-mat", str(src / "HorizonGT" / "v_HorizonGT.mat")], (
+            f"{src / 'HorizonGT' / 'v_HorizonGT.mat'}: cannot be read as a MATLAB file"
+        )
     if case == "mask size":
         (src / "masks").mkdir()
         cv2.imwrite(str(src / "masks" / "a.png"), np.zeros((H, W), np.uint8))
@@ -381,6 +406,10 @@ ERROR_CASES = [
     "bad json",
     "csv header",
     "same stem",
+    "listed twice",
+    "negative points",
+    "no water colour",
+    "empty mat",
     "mask size",
     "mask values",
     "no mask",

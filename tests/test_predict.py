@@ -72,8 +72,12 @@ def test_missing_or_corrupt_checkpoint_is_one_clear_error(tmp_path: Path) -> Non
     with pytest.raises(CheckpointError, match="nope.ckpt: checkpoint not found"):
         Predictor.from_checkpoint(tmp_path / "nope.ckpt")
     (tmp_path / "bad.ckpt").write_bytes(b"garbage")
-    with pytest.raises(CheckpointError, match="bad.ckpt: not a readable checkpoint"):
+    with pytest.raises(CheckpointError, match="bad.ckpt: not a readable checkpoint") as err:
         Predictor.from_checkpoint(tmp_path / "bad.ckpt")
+    assert "weights_only" not in str(err.value)  # not torch's advice to load a damaged file unsafely
+    (tmp_path / "folder.ckpt").mkdir()
+    with pytest.raises(CheckpointError, match="folder.ckpt: is a folder, not a checkpoint file"):
+        Predictor.from_checkpoint(tmp_path / "folder.ckpt")
     torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.ckpt")
     with pytest.raises(CheckpointError, match=r"foreign.ckpt: not a seaSky checkpoint \(no state_dict"):
         Predictor.from_checkpoint(tmp_path / "foreign.ckpt")

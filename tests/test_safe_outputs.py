@@ -198,3 +198,8 @@ def test_evaluate_refuses_a_run_dir_with_earlier_outputs_before_loading(
     assert "test/dice" in json.loads((run / "results.json").read_text())
     assert (run / "per_image.csv").is_file() and (run / "worst.png").is_file()
     assert (run / "mine.txt").read_text() == "mine"
+
+
+def test_a_value_the_command_line_must_give_is_a_one_line_error(tmp_path: Path) -> None:
+    done = run_cli("predict", f"output_dir={tmp_path / 'out'}")  # input=??? in conf/predict.yaml
+    assert _error_line(done).endswith("input: no value given; pass input=... on the command line")

@@ -49,8 +49,18 @@ def one_line(err: BaseException) -> str:
 def exit_on_error(log: logging.Logger, reraise: bool = False) -> Iterator[None]:
     """Log a :class:`SeaSkyError` as one error line and exit with status 2 (``reraise``: raise it again
     after logging instead, e.g. so that Hydra records a failed multirun job and goes on)."""
+    from hydra.errors import InstantiationException
+    from omegaconf.errors import MissingMandatoryValue
+
     try:
-        yield
+        try:
+            yield
+        except (MissingMandatoryValue, InstantiationException) as err:
+            missing = err if isinstance(err, MissingMandatoryValue) else err.__cause__
+            if not isinstance(missing, MissingMandatoryValue):
+                raise
+            key = missing.full_key or "a config value"  # a ??? in the config that the command line must set
+            raise ConfigError(f"{key}: no value given; pass {key}=... on the command line") from None
     except SeaSkyError as err:
         log.error("%s", err)
         if reraise:

@@ -183,7 +183,9 @@ def backend_name(predictor: Predictor) -> str:
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="predict")
 def main(cfg: DictConfig) -> None:
     """Hydra entry point."""
-    if is_sequence_input(cfg.input, cfg.sequence):
+    with exit_on_error(log):
+        sequence = is_sequence_input(cfg.input, cfg.sequence)
+    if sequence:
         with exit_on_error(log):
             code = run_sequence(cfg)
         if code:

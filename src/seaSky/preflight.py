@@ -173,11 +173,18 @@ def _experiment_of(run: Path) -> str | None:
     return None if value in (None, "null") else str(value)
 
 
+def check_is_file(path: Path) -> None:
+    """Raise CheckpointError unless ``path`` is a file (a folder or a missing path, said as such)."""
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder, not a checkpoint file")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+
+
 def check_checkpoint_file(path: Path) -> None:
     """A Lightning checkpoint file exists and is a complete zip archive (torch.save's format); raise
     CheckpointError naming it otherwise. Cheap: it reads the archive's index, not the tensors."""
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
+    check_is_file(path)
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()

@@ -203,6 +203,8 @@ def convert(
         groups: dict[str, str | None] = {}
         meta: list[dict] = []
         for item in READERS[fmt](src, opts):
+            if sources.get(item.stem) == item.source:
+                raise DataError(f"{item.source}: listed twice in {src}; each image once")
             if item.stem in sources:
                 raise DataError(
                     f"{item.source}: stem {item.stem!r} is also that of {sources[item.stem]}; stems must be "

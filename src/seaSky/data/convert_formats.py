@@ -139,7 +139,13 @@ def read_lines_json(src: Path, opts: Options) -> Iterator[Item]:
                 points = [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
             except (TypeError, ValueError):
                 raise DataError(f"{where}: x_coordinate and y_coordinate must hold numbers") from None
+            given = len(points)
             points = [(x, y) for x, y in points if x >= 0 and y >= 0]  # negative = no point (TuSimple -2)
+            if given >= 2 > len(points):
+                raise DataError(
+                    f"{where}: {given - len(points)} of {given} points have a negative coordinate, which "
+                    "marks no point (as TuSimple's -2); a horizon line needs at least 2 points"
+                )
             line = fit_line(
                 _shifted([p[0] for p in points], opts.origin),
                 _shifted([p[1] for p in points], opts.origin),
@@ -153,7 +159,7 @@ def read_lines_csv(src: Path, opts: Options) -> Iterator[Item]:
     """``lines-csv``: SRC is a CSV with header ``file,x1,y1,x2,y2`` (two points on each frame's line)."""
     if src.is_dir():
         raise DataError(f"{src}: lines-csv reads a CSV file, not a folder")
-    with open(src, newline="") as fh:
+    with open(src, newline="", encoding="utf-8-sig") as fh:  # -sig: a spreadsheet's byte-order mark
         reader = csv.DictReader(fh)
         needed = ["file", "x1", "y1", "x2", "y2"]
         missing = [k for k in needed if k not in (reader.fieldnames or [])]
@@ -177,10 +183,11 @@ def read_lines_csv(src: Path, opts: Options) -> Iterator[Item]:
 def smd_lines(mat: Path) -> list[tuple[float, float, float, float] | None]:
     """(X, Y, Nx, Ny) per frame of an SMD ``*HorizonGT.mat`` (None: the frame has no ground truth)."""
     from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
 
     try:
         data = loadmat(str(mat))
-    except (ValueError, NotImplementedError, OSError) as err:  # corrupt, or MATLAB v7.3 (HDF5)
+    except (ValueError, NotImplementedError, OSError, MatReadError) as err:  # corrupt, empty, or v7.3 (HDF5)
         raise DataError(f"{mat}: cannot be read as a MATLAB file ({err})") from None
     if "structXML" not in data:
         found = ", ".join(k for k in data if not k.startswith("__")) or "none"
@@ -382,10 +389,18 @@ def read_palette(src: Path, opts: Options) -> Iterator[Item]:
     if not opts.water_colors:
         raise ConfigError("palette needs --water-colors R,G,B[;R,G,B...]")
     colours = np.asarray(opts.water_colors, dtype=np.int16)
+    any_water = False
     for stem, image, mask in _pairs(src, opts):
         rgb = _rgb(mask).astype(np.int16)
         diff = np.abs(rgb[:, :, None, :] - colours[None, None, :, :]).max(axis=-1)
-        yield _mask_item(stem, image, mask, (diff <= opts.tolerance).any(axis=-1))
+        sea = (diff <= opts.tolerance).any(axis=-1)
+        any_water |= bool(sea.any())
+        yield _mask_item(stem, image, mask, sea)
+    if not any_water:  # a wrong colour would write a data set with no sea at all
+        raise DataError(
+            f"{src}: no pixel of any mask is within {opts.tolerance} of the water colours "
+            f"{';'.join(','.join(map(str, c)) for c in opts.water_colors)}; check --water-colors"
+        )
 
 
 READERS: dict[str, Callable[[Path, Options], Iterator[Item]]] = {

@@ -9,6 +9,7 @@ import torch
 
 from seaSky.errors import CheckpointError, one_line
 from seaSky.model.module import SeaSkyModule
+from seaSky.preflight import check_is_file
 
 
 def load_trained(ckpt_path: str | Path) -> tuple[SeaSkyModule, dict[str, Any]]:
@@ -19,13 +20,14 @@ def load_trained(ckpt_path: str | Path) -> tuple[SeaSkyModule, dict[str, Any]]:
         CheckpointError: the file is missing, unreadable, or not a seaSky checkpoint.
     """
     path = Path(ckpt_path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
+    check_is_file(path)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle, zip and permission errors all mean "cannot use this file"
+        # the error's type only: torch's message advises weights_only=False, wrong for a damaged file
+        kind = type(err).__name__
         raise CheckpointError(
-            f"{path}: not a readable checkpoint (not a PyTorch checkpoint, or truncated): {one_line(err)}"
+            f"{path}: not a readable checkpoint (not a PyTorch checkpoint, or truncated; {kind})"
         ) from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "hyper_parameters" not in ckpt:
         raise CheckpointError(f"{path}: not a seaSky checkpoint (no state_dict/hyper_parameters)")
