@@ -107,6 +107,10 @@ def test_lines_json_folder_source_and_split_all(tmp_path: Path) -> None:
     assert done.n_frames == 4 and done.splits is None
     assert not (tmp_path / "root" / "splits").exists()
     assert sorted(p.name for p in (tmp_path / "root" / "images").iterdir()) == [f"f{i}.png" for i in range(4)]
+    assert done.check is not None and done.check.problems == []
+    # for evaluation only, two frames are enough: no training split to leave empty
+    two = convert("lines-json", src / "part0.json", tmp_path / "two", split="all")
+    assert two.n_frames == 2 and two.check is not None and two.check.problems == []
 
 
 def test_lines_csv_line_leaving_the_frame_keeps_the_line_in_meta(tmp_path: Path) -> None:

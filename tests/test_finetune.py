@@ -20,8 +20,12 @@ def _val_dice(run: Path) -> list[float]:
 
 
 def test_init_from_starts_from_the_given_weights_and_freezes_the_encoder(
-    tmp_path: Path, data_dir: Path
+    tmp_path: Path, data_dir: Path, monkeypatch, caplog
 ) -> None:
+    from seaSky import train as train_module
+
+    # as if the command line had set these (make_cfg composes outside a Hydra run)
+    monkeypatch.setattr(train_module, "_command_line_keys", lambda: {"model.depth", "model.base_channels"})
     source = train(make_cfg(tmp_path / "source", data_dir, [*TINY, "trainer.max_epochs=2"]))
     best = Path(source["ckpt_best"])
     # a run asking for another network and input: the source model's are used
@@ -30,8 +34,12 @@ def test_init_from_starts_from_the_given_weights_and_freezes_the_encoder(
         [*TINY, f"init_from={best}", "model.freeze=encoder", "trainer.max_epochs=1", "model.depth=3",
          "model.base_channels=4"],
     )  # fmt: skip
-    train(tuned)
+    with caplog.at_level("WARNING", logger="seaSky.train"):
+        train(tuned)
     assert (tuned.model.depth, tuned.model.base_channels) == (2, 8)
+    warned = [r.getMessage() for r in caplog.records if r.name == "seaSky.train" and r.levelname == "WARNING"]
+    assert "model.depth=3 ignored: the weights of init_from fix it to 2" in warned
+    assert "model.base_channels=4 ignored: the weights of init_from fix it to 8" in warned
     # its epoch-0 validation is the source model's best validation (same weights, same val split)
     assert _val_dice(tmp_path / "tuned")[0] == pytest.approx(source["val/dice_best"], abs=1e-6)
     before = SeaSkyModule.load_from_checkpoint(best, map_location="cpu").net.state_dict()

@@ -16,7 +16,7 @@ import lightning as L
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from lightning.pytorch.loggers import WandbLogger
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seaSky.callbacks import EpochHistory, FiniteLossGuard, Interruption, TrainingClock
 from seaSky.checkpoint_io import AtomicCheckpointIO
@@ -138,17 +138,30 @@ def init_source(cfg: DictConfig) -> SeaSkyModule:
     init_from = str(cfg.init_from)
     path = PRETRAINED_CKPT if init_from == "pretrained" else Path(init_from)
     source, ckpt = load_trained(path)
+    given = {f"model.{key}": cfg.model.get(key) for key in NETWORK_KEYS}
+    given.update({f"data.{key}": cfg.data.get(key) for key in ("image_size", "normalize")})
     with open_dict(cfg):
         for key in NETWORK_KEYS:
             if key in source.hparams:
                 cfg.model[key] = source.hparams[key]
     use_trained_input(cfg.data, ckpt)
+    for key in _command_line_keys() & set(given):  # the user asked for a value the weights cannot take
+        taken = OmegaConf.select(cfg, key)
+        if taken != given[key]:
+            log.warning("%s=%s ignored: the weights of init_from fix it to %s", key, given[key], taken)
     height, width = cfg.data.image_size
     log.info(
         "Initialised from %s: %s depth %s, %s base channels, input %dx%d (WxH)",
         path, cfg.model.arch, cfg.model.depth, cfg.model.base_channels, width, height,
     )  # fmt: skip
     return source
+
+
+def _command_line_keys() -> set[str]:
+    """The keys this run's command line set (none outside Hydra)."""
+    if not HydraConfig.initialized():
+        return set()
+    return {item.split("=", 1)[0].lstrip("+~") for item in HydraConfig.get().overrides.task}
 
 
 def _experiment(cfg: DictConfig) -> str | None:

@@ -39,10 +39,11 @@ class FolderCheck:
 
 
 def check_folder(
-    root: Path | str, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0
+    root: Path | str, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0, training: bool = True
 ) -> FolderCheck:
     """Check every file of the folder data set ``root``; ``fractions`` and ``seed`` are the random split's
-    (``data.split_fractions``, ``data.split_seed``) where ROOT/splits does not exist.
+    (``data.split_fractions``, ``data.split_seed``) where ROOT/splits does not exist. ``training=False``:
+    a folder for evaluation only (``data.split=all``), whose random split may leave a split empty.
 
     Raises DataError when ``root`` is not a data folder or holds no images."""
     root = Path(root)
@@ -50,7 +51,8 @@ def check_folder(
     if not samples:
         raise DataError(f"{root}: no images ({', '.join(IMAGE_SUFFIXES)}) in it")
     splits, split_problems = find_splits(root, fractions, seed)
-    problems += split_problems
+    if training:
+        problems += split_problems
     notes = []
     if (root / "images").is_dir() and not (root / "splits").is_dir():
         notes.append(

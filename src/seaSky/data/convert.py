@@ -242,7 +242,7 @@ def convert(
         write_csv(root / "meta.csv", sorted(meta, key=lambda r: r["stem"]), META_COLUMNS)
         done.n_lines = len(meta)
         done.n_in_view = sum(row["y_left"] != "" for row in meta)
-    done.check = check_folder(root, fractions, seed)
+    done.check = check_folder(root, fractions, seed, training=split == "random")
     return done
 
 
