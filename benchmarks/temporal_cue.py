@@ -86,12 +86,14 @@ def camera_classes(predictor, kind: str) -> dict[str, np.ndarray]:
         called = cv2.resize(predictor.predict([frames[HALF_WINDOW]])[0].mask, size,
                             interpolation=cv2.INTER_NEAREST).astype(bool)  # fmt: skip
         truth = cv2.resize(centre.mask, size, interpolation=cv2.INTER_NEAREST).astype(bool)
+        if not called.any():  # nothing called sea: nothing to compare
+            continue
         act = activity([predictor.preprocess(f) for f in frames], HALF_WINDOW)
         act = act / max(float(np.median(act[called])), 1e-12)
         classes["true sea"].append(act[called & truth])
         classes["false sea"].append(act[called & ~truth])
         classes["far sea"].append(act[called & far_sea(truth, FAR_ROWS)])
-    return {name: np.concatenate(parts) for name, parts in classes.items()}
+    return {name: np.concatenate(parts) if parts else np.zeros(0) for name, parts in classes.items()}
 
 
 def repeats(folder: Path) -> tuple[int, int]:

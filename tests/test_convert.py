@@ -111,6 +111,13 @@ def test_lines_json_folder_source_and_split_all(tmp_path: Path) -> None:
     # for evaluation only, two frames are enough: no training split to leave empty
     two = convert("lines-json", src / "part0.json", tmp_path / "two", split="all")
     assert two.n_frames == 2 and two.check is not None and two.check.problems == []
+    # a video's repeated frames are no leak between splits that evaluation does not use
+    for i in range(6):
+        _image(tmp_path / "rep" / f"img/r{i}.png", seed=0)
+        entry = {"x_coordinate": [0, 31], "y_coordinate": [10, 12], "raw_file": f"img/r{i}.png"}
+        (tmp_path / "rep" / "l.json").open("a").write(json.dumps(entry) + "\n")
+    repeated = convert("lines-json", tmp_path / "rep" / "l.json", tmp_path / "rep_root", split="all")
+    assert repeated.check is not None and repeated.check.problems == []
 
 
 def test_lines_csv_line_leaving_the_frame_keeps_the_line_in_meta(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import run_cli, write_scene
-from seaSky.errors import ConfigError, DataError
+from seaSky.errors import ConfigError, DataError, exit_on_error
 from seaSky.frames import MIN_FRAME_SIZE, list_inputs
 from seaSky.inference import Predictor
 from seaSky.io import earlier_outputs, remove_outputs
@@ -200,6 +200,37 @@ def test_evaluate_refuses_a_run_dir_with_earlier_outputs_before_loading(
     assert (run / "mine.txt").read_text() == "mine"
 
 
+def test_exit_on_error_says_a_missing_value_in_one_line_and_passes_other_errors_on(caplog) -> None:
+    import logging
+
+    from hydra.errors import InstantiationException
+    from omegaconf import OmegaConf
+
+    log = logging.getLogger("test_exit_on_error")
+    cfg = OmegaConf.create({"data": {"root": "???"}})
+    from omegaconf.errors import MissingMandatoryValue
+
+    with pytest.raises(MissingMandatoryValue) as raised_by_omegaconf:
+        _ = cfg.data.root  # as a config access raises it, with its full key
+    missing = raised_by_omegaconf.value
+    wrapped = InstantiationException("instantiating data failed")
+    wrapped.__cause__ = missing
+    for raised in (missing, wrapped):
+        with pytest.raises(SystemExit) as stop, exit_on_error(log):
+            raise raised
+        assert stop.value.code == 2
+        assert (
+            caplog.records[-1].getMessage()
+            == "data.root: no value given; pass data.root=... on the command line"
+        )
+    other = InstantiationException("no such target")
+    other.__cause__ = ImportError("nope")
+    with pytest.raises(InstantiationException) as kept, exit_on_error(log):
+        raise other
+    assert kept.value is other  # not the user's missing value: passed on unchanged
+
+
+@pytest.mark.slow  # a predict CLI run (7 s); the conversion itself is tested in-process above
 def test_a_value_the_command_line_must_give_is_a_one_line_error(tmp_path: Path) -> None:
     done = run_cli("predict", f"output_dir={tmp_path / 'out'}")  # input=??? in conf/predict.yaml
     assert _error_line(done).endswith("input: no value given; pass input=... on the command line")

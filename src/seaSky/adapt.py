@@ -127,10 +127,11 @@ def adapt(cfg: DictConfig) -> dict:
             raise ConfigError(f"{key}={cfg[key]}: adapt needs at least one {what}")
     out = Path(cfg.output_dir)
     stale = earlier_outputs(out, OUTPUTS, cfg.overwrite)
-    # unreadable and tiny frames are skipped once, with a warning each, not again in every later pass
-    paths = [path for batch in read_batches(list_inputs(cfg.input), cfg.batch_size) for path, _ in batch]
+    frames = list_inputs(cfg.input)
     ckpt_path = Path(cfg.ckpt_path) if cfg.ckpt_path else PRETRAINED_CKPT
-    module, ckpt = load_trained(ckpt_path)
+    module, ckpt = load_trained(ckpt_path)  # a bad checkpoint is said before a pass over the frames
+    # unreadable and tiny frames are skipped once, with a warning each, not again in every later pass
+    paths = [path for batch in read_batches(frames, cfg.batch_size) for path, _ in batch]
     data_hparams = ckpt.get("datamodule_hyper_parameters", {})
     predictor = Predictor(module, data_hparams.get("image_size", (128, 160)), data_hparams.get("normalize"))
     rules = TrustRules(**cfg.trust.rules)
@@ -179,7 +180,8 @@ def adapt(cfg: DictConfig) -> dict:
                  round_index + 1, len(used), len(labels), 100 * kept, loss,
                  f"; label-free checks worse: {'; '.join(worse)}" if worse else "")  # fmt: skip
         if worse:  # a worse model is no start for another round: its pseudo-labels would be worse too
-            report["stopped_after_round"] = round_index + 1
+            if round_index + 1 < int(cfg.rounds):
+                report["stopped_after_round"] = round_index + 1
             break
         state = {k: v.detach().clone() for k, v in predictor.module.state_dict().items()}
         kept_round = (round_index + 1, state, checks)

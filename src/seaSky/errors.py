@@ -3,7 +3,8 @@
 Every problem a user can act on (a bad data file, checkpoint, export request or config value) raises a
 subclass of :class:`SeaSkyError` whose message names the file or key and says what is wrong. Entry points
 run inside :func:`exit_on_error`: the message is logged on one line (a data set's problem list adds one
-line per problem) and the process exits with status 2, without a traceback.
+line per problem) and the process exits with status 2, without a traceback. A config value left ``???``
+that the command line must give is reported the same way, as a :class:`ConfigError` naming the key.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ def one_line(err: BaseException) -> str:
 
 @contextlib.contextmanager
 def exit_on_error(log: logging.Logger, reraise: bool = False) -> Iterator[None]:
-    """Log a :class:`SeaSkyError` as one error line and exit with status 2 (``reraise``: raise it again
-    after logging instead, e.g. so that Hydra records a failed multirun job and goes on)."""
+    """Log a :class:`SeaSkyError` (or a missing ``???`` config value, as a ConfigError) as one error line
+    and exit with status 2 (``reraise``: raise it again after logging instead, e.g. so that Hydra records a
+    failed multirun job and goes on)."""
     from hydra.errors import InstantiationException
     from omegaconf.errors import MissingMandatoryValue
 

@@ -145,7 +145,10 @@ def init_source(cfg: DictConfig) -> SeaSkyModule:
             if key in source.hparams:
                 cfg.model[key] = source.hparams[key]
     use_trained_input(cfg.data, ckpt)
-    for key in _command_line_keys() & set(given):  # the user asked for a value the weights cannot take
+    asked = _command_line_keys()
+    for key in given:  # the user asked for a value (or a part of one) that the weights fix otherwise
+        if not any(k == key or k.startswith(key + ".") for k in asked):
+            continue
         taken = OmegaConf.select(cfg, key)
         if taken != given[key]:
             log.warning("%s=%s ignored: the weights of init_from fix it to %s", key, given[key], taken)
@@ -161,7 +164,8 @@ def _command_line_keys() -> set[str]:
     """The keys this run's command line set (none outside Hydra)."""
     if not HydraConfig.initialized():
         return set()
-    return {item.split("=", 1)[0].lstrip("+~") for item in HydraConfig.get().overrides.task}
+    overrides = HydraConfig.get().overrides.task
+    return {item.split("=", 1)[0].lstrip("+") for item in overrides if not item.startswith("~")}
 
 
 def _experiment(cfg: DictConfig) -> str | None:

@@ -54,7 +54,9 @@ def check_folder(
     if training:
         problems += split_problems
     notes = []
-    if (root / "images").is_dir() and not (root / "splits").is_dir():
+    if not training:
+        notes.append(f"{root}: for evaluation only (data.split=all): no training split is checked")
+    elif (root / "images").is_dir() and not (root / "splits").is_dir():
         notes.append(
             f"{root / 'splits'}: no split files; training splits the {len(samples)} images at random "
             f"({list(fractions)}, seed {seed})"
@@ -72,9 +74,10 @@ def check_folder(
         problems += sample_problems
         if image is not None:
             digests[sample.image_path] = pixel_digest(image)
-    overlaps, duplicates = find_overlaps(splits, digests)
-    problems += overlaps
-    notes += duplicates
+    if training:  # the same pixels in train and in val or test would make the scores too good
+        overlaps, duplicates = find_overlaps(splits, digests)
+        problems += overlaps
+        notes += duplicates
     # find_samples and find_splits both pair images with masks: report each problem once
     return FolderCheck(len(samples), list(dict.fromkeys(problems)), notes)
 

@@ -17,7 +17,7 @@ def load_trained(ckpt_path: str | Path) -> tuple[SeaSkyModule, dict[str, Any]]:
     dict (its ``datamodule_hyper_parameters`` hold the preprocessing).
 
     Raises:
-        CheckpointError: the file is missing, unreadable, or not a seaSky checkpoint.
+        CheckpointError: the file is missing (or a folder), unreadable, or not a seaSky checkpoint.
     """
     path = Path(ckpt_path)
     check_is_file(path)
@@ -25,9 +25,11 @@ def load_trained(ckpt_path: str | Path) -> tuple[SeaSkyModule, dict[str, Any]]:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle, zip and permission errors all mean "cannot use this file"
         # the error's type only: torch's message advises weights_only=False, wrong for a damaged file
-        kind = type(err).__name__
+        # an unpickling or zip error only by its type: torch's message advises weights_only=False, wrong
+        # for a damaged file; a permission or disk error as it is
+        detail = one_line(err) if isinstance(err, OSError) else type(err).__name__
         raise CheckpointError(
-            f"{path}: not a readable checkpoint (not a PyTorch checkpoint, or truncated; {kind})"
+            f"{path}: not a readable checkpoint (not a PyTorch checkpoint, or truncated; {detail})"
         ) from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "hyper_parameters" not in ckpt:
         raise CheckpointError(f"{path}: not a seaSky checkpoint (no state_dict/hyper_parameters)")
