@@ -159,3 +159,25 @@ def test_adapt_rejects_empty_settings_and_says_when_there_are_too_few_frames(
     with pytest.raises(DataError, match=r"20 readable frames; adapt needs at least 30 with trustworthy"):
         adapt(_adapt_cfg(tmp_path, ir_folder / "images", ["trust.min_frames=30"]))
     assert not (tmp_path / "out" / "model.ckpt").exists()
+
+
+def test_adapt_draws_the_same_augmentation_for_the_same_seed(
+    tmp_path: Path, ir_folder: Path, monkeypatch
+) -> None:
+    import torch
+
+    from seaSky import adapt as adapt_module
+
+    drawn: list[torch.Tensor] = []
+
+    def first_samples(predictor, data, epochs, lr, batch_size):  # instead of training: what it would see
+        drawn.append(torch.cat([data[i]["image"] for i in range(4)]))
+        return 0.0
+
+    monkeypatch.setattr(adapt_module, "train_round", first_samples)
+    for run in ("a", "b", "c"):
+        seed = 1 if run == "c" else 0
+        adapt_module.adapt(_adapt_cfg(tmp_path, ir_folder / "images", [
+            "rounds=1", "guard.enabled=false", f"seed={seed}", f"output_dir={tmp_path / run}"]))  # fmt: skip
+    assert torch.equal(drawn[0], drawn[1])  # albumentations' own generator is seeded too
+    assert not torch.equal(drawn[0], drawn[2])

@@ -163,6 +163,8 @@ def adapt(cfg: DictConfig) -> dict:
     with open_dict(cfg):
         cfg.data.image_size = list(predictor.image_size)  # the augmentation's crops are the network's size
     augment = instantiate(cfg.augment) if cfg.get("augment") else None
+    if augment is not None and hasattr(augment, "set_random_seed"):  # albumentations draws from its own
+        augment.set_random_seed(int(cfg.seed))  # generator: unseeded, two runs of one seed would differ
     kept_round = None  # (round, weights, checks) of the last round before one whose checks are worse
     for round_index in range(int(cfg.rounds)):
         if round_index > 0:
