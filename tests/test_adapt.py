@@ -61,7 +61,13 @@ def test_adapt_refuses_noise_frames_and_writes_no_model(tmp_path: Path, tiny_che
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith(f"{frames}: only ") and "frames have trustworthy pseudo-labels (need" in last
     assert not (out / "model.ckpt").exists()
-    assert json.loads((out / "adapt.json").read_text())["status"] == "refused"
+    refused = json.loads((out / "adapt.json").read_text())
+    assert refused["status"] == "refused" and len(refused["frames"]) == 12  # each frame's trust values
+    assert not any(frame["used"] for frame in refused["frames"])
+    assert (
+        "- first labelling, medians over the frames (the rule in brackets): horizon confidence"
+        in (out / "adapt.md").read_text()
+    )
 
 
 def _adapt_cfg(tmp_path: Path, frames: Path, overrides: list[str]):

@@ -142,6 +142,9 @@ def adapt(cfg: DictConfig) -> dict:
     report: dict = {
         "input": str(cfg.input), "ckpt_path": str(ckpt_path), "n_frames": len(labels),
         "trust": dict(cfg.trust.rules), "rounds": [], "before": before,
+        "frames": [{"stem": x.stem, "horizon_confidence": round(x.horizon_confidence, 4),
+                    "mirror_dice": round(x.mirror_dice, 4), "kept_share": round(float(x.keep.mean()), 4),
+                    "used": x.used} for x in labels],  # the first labelling, by which a refusal is decided
     }  # fmt: skip
     used = [x for x in labels if x.used]
     need = max(int(cfg.trust.min_frames), int(np.ceil(cfg.trust.min_share * len(labels))))
@@ -255,6 +258,17 @@ def _write_report(out: Path, report: dict) -> None:
     if report["status"] == "refused":
         lines.append(
             f"- only {report['n_used']} frames with trustworthy pseudo-labels, {report['n_needed']} needed"
+        )
+    if report.get("frames"):  # why frames were or were not trusted: the rules against the frames' values
+        rules, frames = report["trust"], report["frames"]
+        median = {k: float(np.median([f[k] for f in frames])) for k in ("horizon_confidence", "mirror_dice",
+                                                                          "kept_share")}  # fmt: skip
+        lines.append(
+            f"- first labelling, medians over the frames (the rule in brackets): horizon confidence "
+            f"{median['horizon_confidence']:.3f} (>= {rules['horizon_confidence']}), mirror Dice "
+            f"{median['mirror_dice']:.3f} (>= {rules['mirror_dice']}), pixels kept "
+            f"{100 * median['kept_share']:.1f} % (>= {100 * rules['kept_share']:.0f} %); each frame's in "
+            "adapt.json"
         )
     for i, r in enumerate(report["rounds"], 1):
         worse = f"; label-free checks worse than before: {'; '.join(r['worse'])}" if r.get("worse") else ""
