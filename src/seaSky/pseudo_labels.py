@@ -25,8 +25,8 @@ class TrustRules:
     """When a pseudo-label is trusted (see the module docstring)."""
 
     pixel_confidence: float = 0.9
-    horizon_confidence: float = 0.7
-    mirror_dice: float = 0.98
+    horizon_confidence: float = 0.6
+    mirror_dice: float = 0.97
     kept_share: float = 0.6
 
 
