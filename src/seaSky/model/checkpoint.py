@@ -24,7 +24,6 @@ def load_trained(ckpt_path: str | Path) -> tuple[SeaSkyModule, dict[str, Any]]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle, zip and permission errors all mean "cannot use this file"
-        # the error's type only: torch's message advises weights_only=False, wrong for a damaged file
         # an unpickling or zip error only by its type: torch's message advises weights_only=False, wrong
         # for a damaged file; a permission or disk error as it is
         detail = one_line(err) if isinstance(err, OSError) else type(err).__name__
