@@ -15,7 +15,7 @@ from conftest import run_cli, write_scene
 from seaSky.errors import ConfigError, DataError, exit_on_error
 from seaSky.frames import MIN_FRAME_SIZE, list_inputs
 from seaSky.inference import Predictor
-from seaSky.io import earlier_outputs, remove_outputs
+from seaSky.io import MANIFEST, earlier_outputs, record_outputs, recorded_outputs, remove_outputs
 from seaSky.model.module import SeaSkyModule
 from seaSky.predict import OUTPUTS, predict_folder
 
@@ -44,12 +44,17 @@ def test_earlier_outputs_are_found_refused_and_removed(tmp_path: Path) -> None:
     (tmp_path / "masks" / "old.png").write_bytes(b"x")
     (tmp_path / "horizon.csv").write_text("stem\n")
     (tmp_path / "notes.txt").write_text("mine")
+    for overwrite in (False, True):  # not in the folder's manifest: a user's files, never replaced
+        with pytest.raises(ConfigError, match=r"holds horizon.csv, masks/, which seaSky did not write"):
+            earlier_outputs(tmp_path, OUTPUTS, overwrite=overwrite)
+    record_outputs(tmp_path, ["masks", "horizon.csv", "overlays"])
+    assert recorded_outputs(tmp_path) == {"masks", "horizon.csv", "overlays"}
     with pytest.raises(ConfigError, match=r"holds the outputs of an earlier run \(horizon.csv, masks/\)"):
         earlier_outputs(tmp_path, OUTPUTS)
     found = earlier_outputs(tmp_path, OUTPUTS, overwrite=True)
     assert sorted(p.name for p in found) == ["horizon.csv", "masks"]
     remove_outputs(found)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, "notes.txt"]
     for overwrite in (False, True):  # a file where the output folder should be: refused before any work
         with pytest.raises(ConfigError, match=r"notes.txt: is a file, not a folder; choose another"):
             earlier_outputs(tmp_path / "notes.txt", OUTPUTS, overwrite=overwrite)

@@ -27,6 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from seaSky import footage
+from seaSky.cli import run_cli
 from seaSky.config import instantiate
 from seaSky.data.datamodule import SyntheticIRDataModule
 from seaSky.errors import ConfigError, DataError, exit_on_error
@@ -35,7 +36,7 @@ from seaSky.inference import Predictor
 from seaSky.io import atomic_write, earlier_outputs, remove_outputs, write_json
 from seaSky.model.checkpoint import load_trained
 from seaSky.paths import CONFIG_DIR
-from seaSky.pretrained import PRETRAINED_CKPT
+from seaSky.pretrained import resolve_checkpoint
 from seaSky.pseudo_labels import PseudoLabel, TrustRules, pseudo_labels
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def adapt(cfg: DictConfig) -> dict:
     out = Path(cfg.output_dir)
     stale = earlier_outputs(out, OUTPUTS, cfg.overwrite)
     frames = list_inputs(cfg.input)
-    ckpt_path = Path(cfg.ckpt_path) if cfg.ckpt_path else PRETRAINED_CKPT
+    ckpt_path = resolve_checkpoint(cfg.ckpt_path)
     module, ckpt = load_trained(ckpt_path)  # a bad checkpoint is said before a pass over the frames
     # unreadable and tiny frames are skipped once, with a warning each, not again in every later pass
     paths = [path for batch in read_batches(frames, cfg.batch_size) for path, _ in batch]
@@ -320,4 +321,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

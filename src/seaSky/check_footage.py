@@ -21,6 +21,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from seaSky import footage
+from seaSky.cli import run_cli
 from seaSky.data.folder import read_image
 from seaSky.data.preprocess import normalize_image
 from seaSky.errors import DataError, exit_on_error
@@ -162,4 +163,4 @@ def main(cfg: DictConfig) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

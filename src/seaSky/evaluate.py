@@ -25,10 +25,11 @@ from omegaconf import DictConfig, open_dict
 
 from seaSky.breakdown import error_breakdown, scene_meta, write_breakdown
 from seaSky.callbacks import PerImageScores
+from seaSky.cli import run_cli
 from seaSky.config import instantiate, register_resolvers, use_trained_input
 from seaSky.errors import CheckpointError, exit_on_error
 from seaSky.horizon import summarize_errors
-from seaSky.io import earlier_outputs, remove_outputs, write_csv, write_json
+from seaSky.io import earlier_outputs, record_outputs, remove_outputs, write_csv, write_json
 from seaSky.model.checkpoint import load_trained
 from seaSky.model.module import SeaSkyModule
 from seaSky.paths import CONFIG_DIR
@@ -110,6 +111,7 @@ def main(cfg: DictConfig) -> dict:
         datamodule = instantiate(cfg.data, augment=None)
         out_dir = Path(cfg.paths.output_dir)
         remove_outputs(stale)
+        record_outputs(out_dir, OUTPUTS)
         results = evaluate(module, datamodule, out_dir, cfg.n_worst, cfg.device, cfg.precision)
     log.info("Results: %s", {k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()})
     log.info("Run dir: %s", out_dir)
@@ -117,4 +119,4 @@ def main(cfg: DictConfig) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -27,6 +27,7 @@ import onnx
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from seaSky.cli import run_cli
 from seaSky.config import register_resolvers
 from seaSky.errors import ExportError, exit_on_error
 from seaSky.io import atomic_write
@@ -181,4 +182,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

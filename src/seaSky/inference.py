@@ -18,7 +18,7 @@ from seaSky.errors import CheckpointError, ConfigError, one_line
 from seaSky.horizon import HorizonLine, fit_horizon
 from seaSky.model.checkpoint import load_trained
 from seaSky.model.module import SeaSkyModule
-from seaSky.pretrained import PRETRAINED_CKPT
+from seaSky.pretrained import PRETRAINED_CKPT, resolve_checkpoint
 
 log = logging.getLogger(__name__)
 PRECISIONS = ("auto", "32", "bf16")
@@ -67,9 +67,10 @@ class Predictor:
     def from_checkpoint(
         cls, ckpt_path: str | Path | None = None, device: str = "cpu", precision: str = "32"
     ) -> Predictor:
-        """Load a checkpoint written by ``seaSky.train`` (None: the pretrained model in the package)."""
-        path = Path(ckpt_path) if ckpt_path else PRETRAINED_CKPT
-        if not path.is_file() and not ckpt_path:
+        """Load a checkpoint written by ``seaSky.train`` (None or ``pretrained``: the model shipped in the
+        package)."""
+        path = resolve_checkpoint(ckpt_path)
+        if not path.is_file() and path == PRETRAINED_CKPT:
             raise CheckpointError(
                 f"{path}: checkpoint not found (no pretrained model is shipped: pass ckpt_path=...)"
             )

@@ -55,18 +55,55 @@ def write_json(path: str | Path, data: dict) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
+MANIFEST = ".seaSky-outputs.json"
+
+
+def recorded_outputs(folder: str | Path) -> set[str]:
+    """Names in ``folder`` that seaSky created there (its manifest); empty when there is no manifest."""
+    path = Path(folder) / MANIFEST
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return set()
+    names = data.get("outputs") if isinstance(data, dict) else None
+    return {str(name) for name in names} if isinstance(names, list) else set()
+
+
+def record_outputs(folder: str | Path, names: Sequence[str]) -> None:
+    """Add ``names`` (files or folders a run is about to create in ``folder``) to its manifest, atomically.
+
+    Call it before writing them, so that a run cut short still leaves them recorded as seaSky's. Only what
+    the manifest names may be replaced by a later ``overwrite=true``; a folder named there is seaSky's with
+    all it holds.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = sorted(recorded_outputs(folder) | {str(name) for name in names})
+    write_json(folder / MANIFEST, {"written_by": "seaSky", "outputs": names})
+
+
 def earlier_outputs(
     folder: str | Path, names: Sequence[str], overwrite: bool = False, other: str = "output_dir"
 ) -> list[Path]:
     """The ``names`` (files or folders) that already exist in ``folder``: outputs of an earlier run.
 
     Raises ConfigError naming the folder and them unless ``overwrite``; ``other`` is the key that picks
-    another folder, for the message. An empty or missing folder has none. A file in the folder's place
-    raises ConfigError whatever ``overwrite`` (before any work, not when the first output is written).
+    another folder, for the message. Whatever ``overwrite``, a ConfigError too for any of them that seaSky
+    did not write there (not in the folder's manifest, see :func:`record_outputs`): a user's own files are
+    never replaced. An empty or missing folder has none. A file in the folder's place raises ConfigError
+    whatever ``overwrite`` (before any work, not when the first output is written).
     """
     if Path(folder).exists() and not Path(folder).is_dir():
         raise ConfigError(f"{folder}: is a file, not a folder; choose another {other}")
     found = [Path(folder) / name for name in names if (Path(folder) / name).exists()]
+    ours = recorded_outputs(folder)
+    foreign = [p for p in found if p.name not in ours]
+    if foreign:
+        listed = ", ".join(p.name + ("/" if p.is_dir() else "") for p in foreign)
+        raise ConfigError(
+            f"{folder}: holds {listed}, which seaSky did not write; seaSky never replaces files it did not "
+            f"write (not even with overwrite=true): move them or choose another {other}"
+        )
     if found and not overwrite:
         listed = ", ".join(p.name + ("/" if p.is_dir() else "") for p in found)
         raise ConfigError(

@@ -26,11 +26,12 @@ import numpy as np
 from omegaconf import DictConfig
 from tqdm import tqdm
 
+from seaSky.cli import run_cli
 from seaSky.data.preprocess import normalize_image
 from seaSky.errors import ConfigError, DataError, exit_on_error
 from seaSky.frames import MIN_FRAME_SIZE, list_inputs, read_batches
 from seaSky.inference import Prediction, Predictor, load_predictor
-from seaSky.io import atomic_write, earlier_outputs, remove_outputs, write_csv
+from seaSky.io import atomic_write, earlier_outputs, record_outputs, remove_outputs, write_csv
 from seaSky.paths import CONFIG_DIR
 from seaSky.sequence import (
     check_fps,
@@ -103,6 +104,7 @@ def predict_folder(
     paths = list_inputs(input_path)
     out = Path(output_dir)
     remove_outputs(earlier_predictions(input_path, out, overwrite))
+    record_outputs(out, OUTPUTS)
     rows: list[dict] = []
     with tqdm(total=len(paths), desc="predict", unit="img") as bar:
         for batch in read_batches(paths, batch_size):
@@ -150,6 +152,7 @@ def run_sequence(cfg: DictConfig) -> int:
     try:
         predictor = load_predictor(cfg.ckpt_path, device=cfg.device, precision=cfg.precision)
         remove_outputs(earlier)  # overwrite=true: only once the run can start
+        record_outputs(cfg.output_dir, OUTPUTS)
     except BaseException:
         if callable(source.close):
             source.close()
@@ -204,4 +207,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

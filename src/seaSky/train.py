@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from seaSky.callbacks import EpochHistory, FiniteLossGuard, Interruption, TrainingClock
 from seaSky.checkpoint_io import AtomicCheckpointIO
+from seaSky.cli import run_cli
 from seaSky.config import instantiate, register_resolvers, resolved_config, use_trained_input
 from seaSky.errors import exit_on_error
 from seaSky.io import write_json
@@ -27,7 +28,7 @@ from seaSky.model.checkpoint import load_trained
 from seaSky.model.module import SeaSkyModule
 from seaSky.paths import CONFIG_DIR
 from seaSky.preflight import check_train_config, resolve_ckpt_path
-from seaSky.pretrained import PRETRAINED_CKPT
+from seaSky.pretrained import resolve_checkpoint
 
 log = logging.getLogger(__name__)
 register_resolvers()
@@ -135,8 +136,7 @@ def init_source(cfg: DictConfig) -> SeaSkyModule:
     (architecture, depth, widths) and its input size and normalisation replace those of ``cfg`` (in
     place), so that its weights fit and its frames are prepared as it was trained; the optimiser,
     schedule, loss and epochs stay those of ``cfg``: a new run, not a resume."""
-    init_from = str(cfg.init_from)
-    path = PRETRAINED_CKPT if init_from == "pretrained" else Path(init_from)
+    path = resolve_checkpoint(str(cfg.init_from))
     source, ckpt = load_trained(path)
     given = {f"model.{key}": cfg.model.get(key) for key in NETWORK_KEYS}
     given.update({f"data.{key}": cfg.data.get(key) for key in ("image_size", "normalize")})
@@ -248,4 +248,4 @@ def _finish_wandb() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -3,8 +3,8 @@
 ``make pretrained`` trains it in two stages, ``python -m seaSky.train experiment=pretrained`` (20000
 scenes, best on a GPU) and ``experiment=pretrained_anneal init_from=<stage 1's best>``, and installs the
 anneal run's best checkpoint here with ``python -m seaSky.pretrained RUN_DIR``: weights and
-hyper-parameters only (no optimiser state), so it stays small. ``seaSky.predict`` uses it when no
-``ckpt_path`` is given.
+hyper-parameters only (no optimiser state), so it stays small. Every command that takes a checkpoint
+uses it when no ``ckpt_path`` is given, or when it is ``pretrained`` (:func:`resolve_checkpoint`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-
-import torch
 
 from seaSky.errors import DataError
 from seaSky.io import atomic_write
@@ -24,8 +22,18 @@ KEEP = ("state_dict", "hyper_parameters", "datamodule_hyper_parameters", "pytorc
         "global_step")  # fmt: skip
 
 
+def resolve_checkpoint(ckpt_path: str | Path | None) -> Path:
+    """The checkpoint a ``ckpt_path`` (or ``init_from``) value names: the shipped model for None, "" or
+    ``pretrained``; else the path itself."""
+    if ckpt_path is None or str(ckpt_path).strip() in ("", "pretrained"):
+        return PRETRAINED_CKPT
+    return Path(ckpt_path)
+
+
 def install(run_dir: str | Path, target: Path = PRETRAINED_DIR) -> Path:
     """Copy the best checkpoint of a training run (slimmed), its config and its results into ``target``."""
+    import torch
+
     run_dir = Path(run_dir)
     if not (run_dir / "results.json").is_file():
         raise DataError(f"{run_dir}: no results.json; is it the run dir of a finished seaSky.train run?")

@@ -12,6 +12,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from seaSky.cli import run_cli
 from seaSky.errors import ConfigError, exit_on_error
 from seaSky.paths import CONFIG_DIR
 from seaSky.render.dataset import scene_seed, write_dataset
@@ -83,4 +84,4 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)
