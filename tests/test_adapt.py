@@ -162,7 +162,9 @@ def test_adapt_rejects_empty_settings_and_says_when_there_are_too_few_frames(
     for bad in ("rounds=0", "epochs_per_round=0", "batch_size=0"):  # before any work
         with pytest.raises(ConfigError, match=rf"^{bad}: adapt needs at least one "):
             adapt(_adapt_cfg(tmp_path, ir_folder / "images", [bad]))
-    with pytest.raises(DataError, match=r"20 readable frames; adapt needs at least 30 with trustworthy"):
+    with pytest.raises(
+        DataError, match=r"20 distinct readable frames; adapt needs at least 30 with trustworthy"
+    ):
         adapt(_adapt_cfg(tmp_path, ir_folder / "images", ["trust.min_frames=30"]))
     assert not (tmp_path / "out" / "model.ckpt").exists()
 
@@ -185,3 +187,64 @@ def test_adapt_draws_the_same_augmentation_for_the_same_seed(
         adapt_module.adapt(_adapt_cfg(tmp_path, ir_folder / "images", [
             "rounds=1", "guard.enabled=false", "seed=0", f"output_dir={tmp_path / run}"]))  # fmt: skip
     assert torch.equal(drawn[0], drawn[1])  # albumentations' own generator is seeded too
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_adapt_overwrite_keeps_the_earlier_model_when_it_refuses_and_never_adapts_its_own_output(
+    tmp_path: Path, ir_folder: Path, monkeypatch
+) -> None:
+    import pytest
+
+    from seaSky import adapt as adapt_module
+    from seaSky.errors import ConfigError, DataError
+
+    frames = ir_folder / "images"
+    out = tmp_path / "out"
+    adapt_module.adapt(_adapt_cfg(tmp_path, frames, ["rounds=1", "guard.enabled=false"]))
+    earlier = (out / "model.ckpt").read_bytes()
+    with pytest.raises(DataError, match="adapt needs at least 30"):  # refused: too few frames
+        adapt_module.adapt(_adapt_cfg(tmp_path, frames, ["trust.min_frames=30", "overwrite=true"]))
+    assert (out / "model.ckpt").read_bytes() == earlier  # (it was deleted before the refusal)
+    assert f"{out / 'model.ckpt'} is an earlier run's model, kept as it was" in (out / "adapt.md").read_text()
+
+    real_summary = adapt_module.footage_summary
+    calls: list[dict] = []
+
+    def worse_after(predictor, paths, batch_size):  # every round makes the mirror agreement worse
+        summary = real_summary(predictor, paths, batch_size) if not calls else dict(calls[0])
+        if calls:
+            summary["mirror_dice_min"] = calls[0]["mirror_dice_min"] - 0.5
+        calls.append(summary)
+        return summary
+
+    monkeypatch.setattr(adapt_module, "footage_summary", worse_after)
+    with pytest.raises(DataError, match="worse in round 1"):
+        adapt_module.adapt(_adapt_cfg(tmp_path, frames, ["rounds=1", "overwrite=true"]))
+    assert (out / "model.ckpt").read_bytes() == earlier
+
+    before = _snapshot(out)
+    with pytest.raises(ConfigError, match="the model to adapt is this run's output"):
+        adapt_module.adapt(
+            _adapt_cfg(tmp_path, frames, [f"ckpt_path={out / 'model.ckpt'}", "overwrite=true"])
+        )
+    assert _snapshot(out) == before
+
+
+def test_adapt_counts_identical_frames_once(tmp_path: Path, ir_folder: Path) -> None:
+    import shutil
+
+    import pytest
+
+    from seaSky.adapt import adapt
+    from seaSky.errors import DataError
+
+    repeated = tmp_path / "paused"
+    repeated.mkdir()
+    for i, frame in enumerate(sorted((ir_folder / "images").iterdir())[:4]):
+        for copy in range(3):  # a paused video: each frame three times
+            shutil.copyfile(frame, repeated / f"f{3 * i + copy:02d}{frame.suffix}")
+    with pytest.raises(DataError, match=r"4 distinct readable frames; adapt needs at least 5"):
+        adapt(_adapt_cfg(tmp_path, repeated, ["trust.min_frames=5"]))  # 12 files, 4 frames

@@ -8,11 +8,15 @@ on the frames. Adapting stops at the first round whose checks are worse than bef
 and the model kept is the round's before it. Writes ``OUT/model.ckpt`` (which predict, evaluate and
 export take) and ``OUT/adapt.json`` / ``OUT/adapt.md``: frames used, pixels kept, and the checks before
 and after. When too few frames are trustworthy, or the first round made the checks worse, it says so,
-writes the report and no model, and exits 2.
+writes the report and no model, and exits 2. Frames that are identical count once toward
+``trust.min_frames`` (a paused video repeats its frame). With ``overwrite=true`` an earlier run's outputs in
+OUT are replaced only when the new ones are written: a refused run leaves an earlier ``model.ckpt`` as it
+was (its report says so), and the checkpoint being adapted is never an output.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -33,7 +37,7 @@ from seaSky.data.datamodule import SyntheticIRDataModule
 from seaSky.errors import ConfigError, DataError, exit_on_error
 from seaSky.frames import list_inputs, read_batches
 from seaSky.inference import Predictor
-from seaSky.io import atomic_write, earlier_outputs, remove_outputs, write_json
+from seaSky.io import atomic_write, earlier_outputs, record_outputs, write_json
 from seaSky.model.checkpoint import load_trained
 from seaSky.paths import CONFIG_DIR
 from seaSky.pretrained import resolve_checkpoint
@@ -127,9 +131,14 @@ def adapt(cfg: DictConfig) -> dict:
         if int(cfg[key]) < 1:
             raise ConfigError(f"{key}={cfg[key]}: adapt needs at least one {what}")
     out = Path(cfg.output_dir)
-    stale = earlier_outputs(out, OUTPUTS, cfg.overwrite)
-    frames = list_inputs(cfg.input)
+    earlier_outputs(out, OUTPUTS, cfg.overwrite)  # refused unless overwrite; replaced only when rewritten
+    frames = list_inputs(str(cfg.input))
     ckpt_path = resolve_checkpoint(cfg.ckpt_path)
+    if ckpt_path.resolve() == (out / "model.ckpt").resolve():
+        raise ConfigError(
+            f"{ckpt_path}: the model to adapt is this run's output {out / 'model.ckpt'}; choose another "
+            "output_dir (the model being adapted is never replaced)"
+        )
     module, ckpt = load_trained(ckpt_path)  # a bad checkpoint is said before a pass over the frames
     # unreadable and tiny frames are skipped once, with a warning each, not again in every later pass
     paths = [path for batch in read_batches(frames, cfg.batch_size) for path, _ in batch]
@@ -148,19 +157,23 @@ def adapt(cfg: DictConfig) -> dict:
                     "used": x.used} for x in labels],  # the first labelling, by which a refusal is decided
     }  # fmt: skip
     used = [x for x in labels if x.used]
-    need = max(int(cfg.trust.min_frames), int(np.ceil(cfg.trust.min_share * len(labels))))
-    if len(used) < need:
-        report.update({"status": "refused", "n_used": len(used), "n_needed": need})
-        remove_outputs(stale)
+    n_distinct, n_used = distinct_frames(labels), distinct_frames(used)  # a repeated frame counts once
+    need = max(int(cfg.trust.min_frames), int(np.ceil(cfg.trust.min_share * n_distinct)))
+    record_outputs(out, OUTPUTS)
+    earlier_model = out / "model.ckpt" if (out / "model.ckpt").exists() else None
+    if n_used < need:
+        report.update({"status": "refused", "n_used": n_used, "n_needed": need,
+                       "n_distinct_frames": n_distinct,
+                       "earlier_model_kept": str(earlier_model or "")})  # fmt: skip
         _write_report(out, report)
-        if len(labels) < need:
+        if n_distinct < need:
             raise DataError(
-                f"{cfg.input}: {len(labels)} readable frames; adapt needs at least {need} with trustworthy "
-                f"pseudo-labels (trust.min_frames): no model written; see {out / 'adapt.md'}"
+                f"{cfg.input}: {n_distinct} distinct readable frames; adapt needs at least {need} with "
+                f"trustworthy pseudo-labels (trust.min_frames): no model written; see {out / 'adapt.md'}"
             )
         raise DataError(
-            f"{cfg.input}: only {len(used)} of {len(labels)} frames have trustworthy pseudo-labels (need "
-            f"{need}): no model written; see {out / 'adapt.md'}"
+            f"{cfg.input}: only {n_used} of {n_distinct} distinct frames have trustworthy pseudo-labels "
+            f"(need {need}): no model written; see {out / 'adapt.md'}"
         )
 
     scenes = synthetic_scenes(cfg, predictor)
@@ -193,9 +206,8 @@ def adapt(cfg: DictConfig) -> dict:
         kept_round = (round_index + 1, state, checks)
 
     report["wall_s"] = round(time.perf_counter() - start, 2)
-    remove_outputs(stale)
     if kept_round is None:
-        report.update({"status": "worse", "after": checks})
+        report.update({"status": "worse", "after": checks, "earlier_model_kept": str(earlier_model or "")})
         _write_report(out, report)
         raise DataError(
             f"{cfg.input}: adapting made the label-free checks worse in round 1 ({'; '.join(worse)}): "
@@ -207,6 +219,11 @@ def adapt(cfg: DictConfig) -> dict:
     _write_checkpoint(out / "model.ckpt", ckpt, predictor.module, report)
     _write_report(out, report)
     return report
+
+
+def distinct_frames(labels: Sequence[PseudoLabel]) -> int:
+    """How many of the frames differ (identical frames, as a paused video repeats, count once)."""
+    return len({hashlib.sha1(x.image.tobytes()).digest() for x in labels})
 
 
 def worse_than_before(cfg: DictConfig, before: dict, after: dict) -> list[str]:
@@ -258,7 +275,8 @@ def _write_report(out: Path, report: dict) -> None:
     ]
     if report["status"] == "refused":
         lines.append(
-            f"- only {report['n_used']} frames with trustworthy pseudo-labels, {report['n_needed']} needed"
+            f"- only {report['n_used']} distinct frames with trustworthy pseudo-labels, {report['n_needed']} "
+            "needed"
         )
     if report.get("frames"):  # why frames were or were not trusted: the rules against the frames' values
         rules, frames = report["trust"], report["frames"]
@@ -283,6 +301,8 @@ def _write_report(out: Path, report: dict) -> None:
                      "is no start for another round")  # fmt: skip
     if report["status"] == "worse":
         lines.append("- round 1 made the label-free checks worse: no model written")
+    if report.get("earlier_model_kept"):
+        lines.append(f"- {report['earlier_model_kept']} is an earlier run's model, kept as it was")
     lines += ["", "| label-free check | before | after |", "|---|---|---|"]
     after = report.get("after") or {}
     for name, key in (("frames with a horizon", "share_with_horizon"), ("jumps > 5 px", "n_jumps"),
