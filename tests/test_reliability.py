@@ -5,6 +5,8 @@ loaded, and a non-finite loss stops training with the last good checkpoint kept.
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,10 +64,11 @@ def test_resume_equals_uninterrupted(tmp_path: Path, data_dir: Path) -> None:
     ],  # same path: make test-full
 )
 def test_a_signal_saves_a_resumable_checkpoint_and_exits_non_zero(
-    tmp_path: Path, data_dir: Path, signum: signal.Signals, code: int
+    tmp_path: Path, data_dir: Path, tiny_checkpoint: Path, signum: signal.Signals, code: int
 ) -> None:
     runs = tmp_path / "outputs"
-    args = [*TINY, "trainer.max_epochs=500", f"paths.data_dir={data_dir}"]
+    # a fine-tune (init_from): the resume command it prints worked only for new runs before
+    args = [*TINY, "trainer.max_epochs=500", f"paths.data_dir={data_dir}", f"init_from={tiny_checkpoint}"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "seaSky.train", *args, f"hydra.run.dir={runs}/day/first"],
         stdout=subprocess.PIPE,
@@ -86,9 +89,27 @@ def test_a_signal_saves_a_resumable_checkpoint_and_exits_non_zero(
     assert f"Interrupted by {signum.name}" in output
     last = Path(results["last_ckpt"])
     assert torch.load(last, map_location="cpu", weights_only=False)["global_step"] >= 5  # one epoch
-    # ckpt_path=last resumes it: the newest last.ckpt of the same experiment in the runs folder
-    resume = [*TINY, "trainer.max_epochs=3", f"paths.data_dir={data_dir}", "ckpt_path=last"]
-    again = run_cli("train", *resume, f"hydra.run.dir={runs}/day/second")
+    # the command the log prints resumes it as printed (fewer epochs appended, to end the test soon)
+    printed = output.split("resume with\n", 1)[1].splitlines()[0].strip()
+    assert printed.startswith("python -m seaSky.train ") and printed.endswith(f"ckpt_path={last}")
+    again = subprocess.run(
+        [sys.executable, *shlex.split(printed)[1:], "trainer.max_epochs=3"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr[-2000:]
+    done = [json.loads(p.read_text()) for p in (tmp_path / "outputs").glob("*/*/results.json")]
+    assert [r["status"] for r in done if r["output_dir"] != str(runs / "day" / "first")] == ["completed"]
+
+
+def test_ckpt_path_last_resumes_the_newest_run_of_the_same_experiment(
+    tmp_path: Path, data_dir: Path, tiny_checkpoint: Path
+) -> None:
+    runs = tmp_path / "outputs"
+    last = runs / "day" / "first" / "checkpoints" / "last.ckpt"  # an earlier run (2 epochs) of no experiment
+    last.parent.mkdir(parents=True)
+    shutil.copyfile(tiny_checkpoint.parent / "last.ckpt", last)
+    args = [*TINY, f"paths.data_dir={data_dir}", "trainer.max_epochs=3", "ckpt_path=last"]
+    again = run_cli("train", *args, f"hydra.run.dir={runs}/day/second")
     assert again.returncode == 0, again.stderr[-2000:]
     assert f"resuming {last}" in again.stdout + again.stderr
     assert json.loads((runs / "day" / "second" / "results.json").read_text())["status"] == "completed"

@@ -46,11 +46,6 @@ def check_train_config(cfg: DictConfig) -> None:
     for group in ("data", "model"):
         _check_options(cfg, group)
     _check_depth(cfg)
-    if cfg.get("init_from") and cfg.get("ckpt_path"):
-        raise ConfigError(
-            "init_from and ckpt_path exclude each other: init_from starts a new run from a model's weights, "
-            "ckpt_path resumes a run"
-        )
 
 
 def _check_number(cfg: DictConfig, key: str, kind: type, lowest: float | None) -> None:

@@ -3,11 +3,19 @@
 ``train(cfg)`` is a plain function (seed, instantiate, epoch-0 validation, fit, test on the best
 checkpoint, results.json); ``main`` is its Hydra entry point and returns the metric named by
 ``optimized_metric`` so that sweepers need nothing else.
+
+A run dir (``hydra.run.dir``) that holds an earlier run's outputs (:data:`OUTPUTS`) is refused unless
+``overwrite=true`` (which replaces only what seaSky wrote there) or the run resumes a checkpoint of that dir.
+A fine-tune (``init_from``) keeps the source model's weights as its best checkpoint when no epoch beat them
+on the validation split, and says so. ``ckpt_path`` resumes any run, a fine-tune too: ``init_from`` then only
+sets the network, whose weights the checkpoint replaces.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shlex
 import time
 from pathlib import Path
 
@@ -23,7 +31,7 @@ from seaSky.checkpoint_io import AtomicCheckpointIO
 from seaSky.cli import run_cli
 from seaSky.config import instantiate, register_resolvers, resolved_config, use_trained_input
 from seaSky.errors import exit_on_error
-from seaSky.io import write_json
+from seaSky.io import earlier_outputs, record_outputs, remove_outputs, write_json
 from seaSky.model.checkpoint import load_trained
 from seaSky.model.module import SeaSkyModule
 from seaSky.paths import CONFIG_DIR
@@ -33,6 +41,8 @@ from seaSky.pretrained import resolve_checkpoint
 log = logging.getLogger(__name__)
 register_resolvers()
 
+# what a training run writes in its run dir (besides Hydra's .hydra/ and train.log)
+OUTPUTS = ("checkpoints", "results.json", "metrics.csv", "curves.png", "predictions.png", "csv", "wandb")
 # what defines a network's weights: taken from the init_from model
 NETWORK_KEYS = ("arch", "in_channels", "depth", "base_channels", "up", "encoder")
 
@@ -52,6 +62,7 @@ def train(cfg: DictConfig) -> dict:
     output_dir = Path(cfg.paths.output_dir)
     check_train_config(cfg)  # before any data is loaded or rendered
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir, _experiment(cfg))
+    claim_run_dir(output_dir, ckpt_path, bool(cfg.get("overwrite")))
     source = init_source(cfg) if cfg.get("init_from") else None  # sets the network and input from it
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
@@ -83,9 +94,12 @@ def train(cfg: DictConfig) -> dict:
             _define_wandb_axes(logger)
 
     train_seconds = 0.0
+    source_candidate = None  # a fine-tune's source weights, a candidate for the best checkpoint
     if cfg.get("train"):
         if not ckpt_path and not trainer.fast_dev_run:
             trainer.validate(model, datamodule=datamodule, verbose=False)  # epoch 0: before training
+            if source is not None:
+                source_candidate = _save_source_candidate(trainer, output_dir / "checkpoints")
         fit_start = time.perf_counter()
         try:
             trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
@@ -97,6 +111,8 @@ def train(cfg: DictConfig) -> dict:
     fit_metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
 
     best_ckpt = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    if source_candidate is not None:
+        best_ckpt = _best_of_source_and_fit(trainer, source_candidate, best_ckpt)
     test_metrics: dict[str, float] = {}
     if cfg.get("test"):
         ckpt = best_ckpt or ckpt_path
@@ -193,12 +209,57 @@ def _exit_interrupted(trainer: L.Trainer, interruption: Interruption, output_dir
             },
         )
     log.warning(
-        "Interrupted by %s at epoch %d: resume with ckpt_path=%s (or ckpt_path=last)",
+        "Interrupted by %s at epoch %d: resume with\n  %s",
         signum.name,
         trainer.current_epoch,
-        interruption.ckpt_path,
+        resume_command(interruption.ckpt_path),
     )
     raise SystemExit(128 + int(signum))
+
+
+def resume_command(ckpt: Path | None) -> str:
+    """The command that resumes this run from ``ckpt``: this run's command line with ``ckpt_path=``."""
+    overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+    kept = [o for o in overrides if not o.lstrip("+~").startswith(("ckpt_path=", "overwrite="))]
+    return shlex.join(["python", "-m", "seaSky.train", *kept, f"ckpt_path={ckpt}"])
+
+
+def claim_run_dir(output_dir: Path, ckpt_path: str | None, overwrite: bool) -> None:
+    """Refuse a run dir holding an earlier run's outputs (ConfigError) unless ``overwrite`` (replace those
+    seaSky wrote) or the run resumes a checkpoint of that dir; record what this run will write there."""
+    if int(os.environ.get("LOCAL_RANK", "0")) > 0:  # a DDP worker process: rank 0 has claimed the dir
+        return
+    resuming = bool(ckpt_path) and output_dir.resolve() in Path(ckpt_path).resolve().parents
+    if not resuming:
+        remove_outputs(earlier_outputs(output_dir, OUTPUTS, overwrite, other="hydra.run.dir"))
+    record_outputs(output_dir, OUTPUTS)
+
+
+def _save_source_candidate(trainer: L.Trainer, dirpath: Path) -> tuple[Path, float] | None:
+    """Save the fine-tune's source weights (just validated: epoch 0) with their validation Dice."""
+    score = trainer.callback_metrics.get("val/dice")
+    if score is None:
+        return None
+    path = dirpath / f"epoch000-dice{float(score):.4f}.ckpt"
+    trainer.save_checkpoint(path, weights_only=True)
+    return path, float(score)
+
+
+def _best_of_source_and_fit(trainer: L.Trainer, candidate: tuple[Path, float], best_ckpt: str) -> str:
+    """The better of the source weights (epoch 0) and fitting's best checkpoint; the other source file
+    removed. A fine-tune that only made the model worse says so and keeps the source's weights."""
+    path, score = candidate
+    callback = trainer.checkpoint_callback
+    fitted = float(callback.best_model_score) if callback and callback.best_model_score is not None else None
+    if fitted is not None and fitted >= score:
+        path.unlink(missing_ok=True)
+        return best_ckpt
+    log.warning(
+        "Fine-tuning did not beat the source model on the validation split (val/dice %s after, %.4f before): "
+        "the best checkpoint is the source's weights, %s",
+        "-" if fitted is None else f"{fitted:.4f}", score, path,
+    )  # fmt: skip
+    return str(path)
 
 
 def _define_wandb_axes(logger: WandbLogger) -> None:
