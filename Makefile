@@ -41,7 +41,7 @@ bench: $(STAMP) ## speed benchmarks: rendering, prediction, models -> benchmarks
 	$(PY) benchmarks/bench_models.py $(ARGS)
 
 preview: $(STAMP) ## contact sheet of synthetic scenes -> docs/images/synthetic_preview.png
-	$(PY) -m seaSky.render preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png
+	$(PY) -m seaSky.render preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png overwrite=true
 
 pretrained: $(STAMP) ## train the shipped model (experiment=pretrained, then pretrained_anneal) and install it; on a GPU: ARGS="trainer=gpu data.num_workers=14"
 	$(PY) -m seaSky.train experiment=pretrained hydra.run.dir=outputs/pretrained $(ARGS)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import hydra
@@ -15,65 +16,113 @@ from omegaconf import DictConfig, OmegaConf
 from seaSky.cli import run_cli
 from seaSky.errors import ConfigError, exit_on_error
 from seaSky.paths import CONFIG_DIR
-from seaSky.render.dataset import scene_seed, write_dataset
+from seaSky.render.dataset import STILLS, dataset_params, folder_state, scene_seed, write_dataset
 from seaSky.render.knobs import SceneConfig
 from seaSky.render.pipeline import render_scene
 from seaSky.render.preview import contact_sheet
-from seaSky.render.sequence import SequenceConfig, write_sequence
+from seaSky.render.sequence import SEQUENCE, SequenceConfig, plan_sequence, sequence_params, write_sequence
 from seaSky.render.stats import compute_stats
 
 log = logging.getLogger("seaSky.render")
 
 
 def run(cfg: DictConfig) -> Path:
-    """Do what the CLI config asks: render the set, or only a preview, and/or statistics."""
+    """Do what the CLI config asks: render the set, or only a preview, and/or statistics.
+
+    An out_dir that holds a set rendered with the same parameters is kept; one rendered with other
+    parameters is replaced only with overwrite=true; anything else there is refused, never touched.
+    """
     scene = SceneConfig.from_dict(OmegaConf.to_container(cfg.preset, resolve=True))
     out = Path(cfg.out_dir)
+    overwrite = bool(cfg.overwrite)
     if cfg.sequence:
         if cfg.preview or cfg.stats:
             raise ConfigError("preview and stats describe a data set of stills: not with sequence=true")
-        write_sequence(
-            out,
-            cfg.n,
-            cfg.seed,
-            scene,
-            SequenceConfig.from_dict(OmegaConf.to_container(cfg.seq, resolve=True)),
-            cfg.width,
-            cfg.height,
-            cfg.fps,
-            cfg.bit_depth,
-            cfg.video,
-            cfg.workers,
-            cfg.progress,
-        )
-        print(f"wrote {cfg.n} frames of a sequence to {out}")
-        return out
+        return render_sequence_cli(cfg, scene, out, overwrite)
     if cfg.video:
         raise ConfigError("video=true writes a sequence's frames: it needs sequence=true")
+    preview = Path(cfg.preview_path or out / "preview.png")
     if cfg.preview:
-        n_prev = int(cfg.preview_n)
-        scenes = [render_scene(scene_seed(cfg.seed, i), cfg.width, cfg.height, scene) for i in range(n_prev)]
-        path = contact_sheet(scenes, cfg.preview_path or out / "preview.png", max_tiles=n_prev)
-        print(f"preview: {path}")
+        check_preview_path(preview, overwrite)
+    wants_set = cfg.stats or not cfg.preview  # preview=true alone renders no set
+    if wants_set and not (cfg.stats and (out / "dataset.json").exists()):  # stats=true reads an existing one
+        args = (cfg.n, cfg.seed, scene, cfg.width, cfg.height, cfg.bit_depth, tuple(cfg.split_fractions))
+        state = folder_state(out, STILLS, dataset_params(*args), overwrite)
+        if state == "keep":
+            print(f"already rendered {cfg.n} scenes in {out} with these parameters: kept")
+        else:
+            write_dataset(out, *args, cfg.workers, cfg.progress, overwrite=overwrite)
+            replaced = " (replaced the earlier set)" if state == "replace" else ""
+            print(f"wrote {cfg.n} scenes to {out}{replaced}")
+    if cfg.preview:
+        print(f"preview: {write_preview(cfg, scene, preview, overwrite)}")
         if not cfg.stats:
-            return path
-    if not cfg.stats or not (out / "dataset.json").exists():
-        write_dataset(
-            out,
-            cfg.n,
-            cfg.seed,
-            scene,
-            cfg.width,
-            cfg.height,
-            cfg.bit_depth,
-            tuple(cfg.split_fractions),
-            cfg.workers,
-            cfg.progress,
-        )
-        print(f"wrote {cfg.n} scenes to {out}")
+            return preview
     if cfg.stats:
         print(json.dumps(compute_stats(out), indent=2))
     return out
+
+
+def render_sequence_cli(cfg: DictConfig, scene: SceneConfig, out: Path, overwrite: bool) -> Path:
+    """sequence=true: n frames of one scene, unless out_dir holds this very sequence already."""
+    seq = SequenceConfig.from_dict(OmegaConf.to_container(cfg.seq, resolve=True))
+    plan = plan_sequence(cfg.seed, cfg.n, cfg.width, cfg.height, scene, seq, cfg.fps)
+    state = folder_state(out, SEQUENCE, sequence_params(plan, cfg.bit_depth, cfg.video), overwrite)
+    if state == "keep":
+        print(f"already rendered a sequence of {cfg.n} frames in {out} with these parameters: kept")
+        return out
+    write_sequence(
+        out,
+        cfg.n,
+        cfg.seed,
+        scene,
+        seq,
+        cfg.width,
+        cfg.height,
+        cfg.fps,
+        cfg.bit_depth,
+        cfg.video,
+        cfg.workers,
+        cfg.progress,
+        overwrite=overwrite,
+    )
+    replaced = " (replaced the earlier sequence)" if state == "replace" else ""
+    print(f"wrote {cfg.n} frames of a sequence to {out}{replaced}")
+    return out
+
+
+def check_preview_path(path: Path, overwrite: bool) -> None:
+    """ConfigError unless ``path`` is free for a contact sheet: a file there only with ``overwrite``."""
+    if path.is_dir():
+        raise ConfigError(
+            f"preview_path {path}: is a folder; give a file name such as {path / 'preview.png'}"
+        )
+    if path.exists() and not overwrite:
+        raise ConfigError(
+            f"preview_path {path}: exists; pass overwrite=true to replace it or choose another preview_path"
+        )
+
+
+def write_preview(cfg: DictConfig, scene: SceneConfig, path: Path, overwrite: bool) -> Path:
+    """A contact sheet of the first preview_n scenes at ``path``; an existing file there is replaced only
+    with ``overwrite``, and only once the new sheet is complete."""
+    if path.is_dir():
+        raise ConfigError(
+            f"preview_path {path}: is a folder; give a file name such as {path / 'preview.png'}"
+        )
+    if path.exists() and not overwrite:
+        raise ConfigError(
+            f"preview_path {path}: exists; pass overwrite=true to replace it or choose another preview_path"
+        )
+    n_prev = int(cfg.preview_n)
+    scenes = [render_scene(scene_seed(cfg.seed, i), cfg.width, cfg.height, scene) for i in range(n_prev)]
+    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")  # the suffix picks the format
+    try:
+        contact_sheet(scenes, tmp, max_tiles=n_prev)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="render")

@@ -44,7 +44,18 @@ import numpy as np
 
 from seaSky.errors import ConfigError
 from seaSky.render import geometry, physics, sensor
-from seaSky.render.dataset import PNG_FAST, map_chunks, worker_count, write_meta
+from seaSky.render.dataset import (
+    MARKERS,
+    PNG_FAST,
+    RenderedKind,
+    folder_state,
+    install,
+    map_chunks,
+    remove_stale_temps,
+    temp_sibling,
+    worker_count,
+    write_meta,
+)
 from seaSky.render.floating import FloatingObject, draw_object, sample_object
 from seaSky.render.knobs import Range, SceneConfig
 from seaSky.render.noise import fractal_noise
@@ -589,6 +600,33 @@ def _render_frames(
     return out
 
 
+SEQUENCE = RenderedKind(
+    "a sequence",
+    "sequence.json",
+    MARKERS["sequence.json"][0],
+    frozenset({"images", "masks", "meta.csv", "sequence.json", "clip.mp4", "clip.avi"}),
+    flags=frozenset({"video"}),  # sequence.json records the clip's name, or None
+)
+
+
+def sequence_params(plan: SequencePlan, bit_depth: int, video: bool) -> dict:
+    """The parameters of a sequence, as its sequence.json records them (``video`` as on/off)."""
+    if bit_depth not in (8, 16):
+        raise ConfigError(f"bit_depth must be 8 or 16, got {bit_depth!r}")
+    params = {
+        "n": plan.n,
+        "seed": int(plan.seed),
+        "fps": plan.fps,
+        "width": int(plan.width),
+        "height": int(plan.height),
+        "bit_depth": int(bit_depth),
+        "scene": plan.scene.to_dict(),
+        "seq": plan.config.to_dict(),
+        "video": bool(video),
+    }
+    return json.loads(json.dumps(params))  # as read back: lists, not tuples
+
+
 def write_sequence(
     out_dir: str | os.PathLike,
     n: int,
@@ -602,19 +640,23 @@ def write_sequence(
     video: bool = False,
     workers: int | None = None,
     progress: bool = True,
+    *,
+    overwrite: bool = False,
 ) -> Path:
     """Render a sequence into out_dir (images/, masks/, meta.csv, sequence.json and, with ``video``,
-    the 8-bit frames as clip.mp4), atomically; an earlier sequence there is replaced, anything else
-    there is an error."""
+    the 8-bit frames as clip.mp4), atomically. A sequence already there with the same parameters is kept
+    (nothing rendered); one with other parameters is refused, or with ``overwrite`` replaced once the new
+    one is complete; anything else there (a file, a folder that is not a rendered sequence) is a
+    ConfigError and is never touched (:func:`seaSky.render.dataset.folder_state`)."""
     from tqdm import tqdm
 
-    if bit_depth not in (8, 16):
-        raise ConfigError(f"bit_depth must be 8 or 16, got {bit_depth!r}")
     plan = plan_sequence(seed, n, width, height, scene, config, fps)  # validates, in this process
+    params = sequence_params(plan, bit_depth, video)
     out = Path(out_dir)
-    if out.exists() and not (out / "sequence.json").is_file() and (not out.is_dir() or any(out.iterdir())):
-        raise ConfigError(f"out_dir {out} exists and holds no rendered sequence: choose another out_dir")
-    tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
+    if folder_state(out, SEQUENCE, params, overwrite) == "keep":
+        return out
+    remove_stale_temps(out)
+    tmp = temp_sibling(out, "tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     for sub in ("images", "masks"):
         (tmp / sub).mkdir(parents=True)
@@ -657,12 +699,10 @@ def write_sequence(
             "n_spoiled": sum(r["spoiled"] for r in rows),
             "video": clip.name if clip is not None else None,
             "mask": "255 = sea, 0 = not sea",
-            "generator": "seaSky.render.sequence",
+            "generator": SEQUENCE.generator,
         }
         (tmp / "sequence.json").write_text(json.dumps(info, indent=2))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        install(tmp, out, SEQUENCE, params, overwrite)
     finally:
         if writer is not None:
             writer.close()
