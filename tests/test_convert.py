@@ -120,30 +120,27 @@ def test_lines_json_folder_source_and_split_all(tmp_path: Path) -> None:
     assert repeated.check is not None and repeated.check.problems == []
 
 
-def test_lines_csv_line_leaving_the_frame_keeps_the_line_in_meta(tmp_path: Path) -> None:
+def test_lines_csv_line_leaving_the_frame_is_clipped_to_it(tmp_path: Path) -> None:
     src = tmp_path / "csvset"
-    for i, stem in enumerate(("mid", "high", "low")):
+    for i, stem in enumerate(("mid", "steep", "flat")):
         _image(src / "frames" / f"{stem}.png", seed=i)
     (src / "lines.csv").write_text(
         "\ufefffile,x1,y1,x2,y2\n"  # a spreadsheet's byte-order mark before the header
         "frames/mid.png,0,10.25,31,4.75\n"
-        "frames/high.png,0,-3,31,-1.5\n"  # above the frame: all sea
-        "frames/low.png,3,30,20,40\n"  # below the frame: all sky
+        "frames/steep.png,0,28,31,-4\n"  # enters below the frame, leaves above it: clipped, not an error
+        "frames/flat.png,0,12,31,12\n"
     )
     done = convert("lines-csv", src / "lines.csv", tmp_path / "root")
     assert done.check is not None and done.check.problems == []
-    assert (done.n_lines, done.n_in_view) == (3, 1)
+    assert (done.n_lines, done.n_in_view) == (3, 3)
     root, meta = tmp_path / "root", _meta(tmp_path / "root")
     assert (float(meta["mid"]["y_left"]), float(meta["mid"]["y_right"])) == (10.25, 4.75)
-    assert (meta["high"]["y_left"], meta["high"]["y_right"]) == ("", "")  # no horizon in view
-    assert (float(meta["high"]["line_y_left"]), float(meta["high"]["line_y_right"])) == (-3.0, -1.5)
-    slope = 10 / 17
-    assert float(meta["low"]["line_y_left"]) == pytest.approx(30 - 3 * slope, abs=1e-4)
-    assert (_mask(root, "high") == 255).all() and (_mask(root, "low") == 0).all()
+    assert (float(meta["steep"]["line_y_left"]), float(meta["steep"]["line_y_right"])) == (28.0, -4.0)
+    np.testing.assert_array_equal(_mask(root, "steep"), line_mask(28.0, -32 / 31, H, W) * 255)
     rows = _first_sea_rows(_mask(root, "mid"))
     line = 10.25 + (4.75 - 10.25) / 31 * np.arange(W)
     assert np.abs(rows - 0.5 - line).max() <= 0.5
-    assert read_horizon_truth(root)["high"] == ("", "")
+    # a line that misses its frame (the mask all sea or all sky) is an error: tests/test_data_safety.py
 
 
 def test_colour_and_other_formats_become_greyscale_png_and_sixteen_bit_stays(tmp_path: Path) -> None:
@@ -153,9 +150,10 @@ def test_colour_and_other_formats_become_greyscale_png_and_sixteen_bit_stays(tmp
     cv2.imwrite(str(src / "old.bmp"), np.full((H, W), 7, np.uint8))
     (src / "l.csv").write_text("file,x1,y1,x2,y2\ncolour.jpg,0,5,31,6\ndeep.tif,0,5,31,6\nold.bmp,0,5,31,6\n")
     done = convert("lines-csv", src / "l.csv", tmp_path / "root")
-    assert (done.n_copied, done.n_encoded) == (1, 2)
+    assert (done.n_copied, done.n_encoded) == (2, 1)
     images = tmp_path / "root" / "images"
-    assert sorted(p.name for p in images.iterdir()) == ["colour.png", "deep.tif", "old.png"]
+    assert sorted(p.name for p in images.iterdir()) == ["colour.png", "deep.tif", "old.bmp"]  # .bmp is read
+    assert (images / "old.bmp").read_bytes() == (src / "old.bmp").read_bytes()
     assert (images / "deep.tif").read_bytes() == (src / "deep.tif").read_bytes()
     grey = cv2.imread(str(images / "colour.png"), cv2.IMREAD_UNCHANGED)
     assert grey.shape == (H, W) and grey.dtype == np.uint8

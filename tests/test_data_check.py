@@ -108,7 +108,7 @@ def test_bad_root_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None
     cases = {
         "missing": "data folder does not exist",
         "no_layout": "expected ROOT/images + ROOT/masks",
-        "empty": "no images (.png, .tif, .tiff, .jpg, .jpeg) in it",
+        "empty": "no images (.png, .tif, .tiff, .jpg, .jpeg, .bmp) in it",
     }
     for name, message in cases.items():
         status, lines, err = _run(tmp_path / name, capsys)

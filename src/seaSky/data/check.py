@@ -5,7 +5,8 @@ folder (:mod:`seaSky.data.folder`: unreadable images, mask values not in {0,1} o
 mismatches, missing or orphan masks, split files naming missing stems, empty splits, the same frame in two
 splits by stem or by identical pixels), run on every image of the folder, also those no split file lists
 (``data.split=all`` evaluation reads them). Notes (``info:``) are not problems: no split files (training
-splits at random), images in no split file, identical images within one split.
+splits at random), no val split (training draws it from train), images in no split file, identical images
+within one split.
 
 Exit status: 0 no problems, 1 problems, 2 ROOT is not a data folder or has no images (or a bad option).
 """
@@ -13,6 +14,7 @@ Exit status: 0 no problems, 1 problems, 2 ROOT is not a data folder or has no im
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,10 +52,11 @@ def check_folder(
     samples, problems = find_samples(root)
     if not samples:
         raise DataError(f"{root}: no images ({', '.join(IMAGE_SUFFIXES)}) in it")
-    splits, split_problems = find_splits(root, fractions, seed)
+    split_notes: list[str] = []
+    splits, split_problems = find_splits(root, fractions, seed, split_notes)
     if training:
         problems += split_problems
-    notes = []
+    notes = split_notes if training else []
     if not training:
         notes.append(f"{root}: for evaluation only (data.split=all): no training split is checked")
     elif (root / "images").is_dir() and not (root / "splits").is_dir():
@@ -92,8 +95,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_split_fractions(
         parser, "random split without ROOT/splits, as data.split_fractions (default 0.8 0.1 0.1)"
     )
-    parser.add_argument("--split-seed", type=int, default=0, help="as data.split_seed (default 0)")
+    parser.add_argument(
+        "--split-seed",
+        type=int,
+        default=0,
+        help="as data.split_seed (default 0): seeds the random split, and the draw of val from train "
+        "where there is no val split",
+    )
     args = parser.parse_args(argv)
+    logging.basicConfig(format="%(levelname)s: %(message)s")  # warnings of reading, e.g. a coloured symbol
     try:
         found = check_folder(args.root, args.split_fractions, args.split_seed)
     except SeaSkyError as err:  # not a data folder, no images, bad split fractions

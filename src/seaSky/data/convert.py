@@ -10,8 +10,10 @@ described in :mod:`seaSky.data.convert_formats`.
   of the same bit depth. Stems are the source files' (video frames: ``<video>_<frame:05d>``); two sources
   with one stem are an error naming both.
 * meta.csv: ``line_y_left``/``line_y_right`` are the annotated line's y at x = 0 and x = W - 1 (pixel
-  centres); ``y_left``/``y_right`` the same, left empty where the line misses the frame (mask all sea or
-  all sky): "no horizon in view", as the renderer writes it, so evaluation scores such frames right.
+  centres); ``y_left``/``y_right`` the same, left empty where the line only grazes the frame's edge row
+  (no horizon in view, as the renderer writes it). A line that misses its frame (a mask all sea or all
+  sky) or whose points lie far outside it (labelled at another image size) is an error naming the file
+  and line (:func:`seaSky.data.convert_formats.check_line_in_frame`).
 * Splits: ``--split random`` (default) a seeded random split by ``--split-fractions`` (0.8 0.1 0.1) and
   ``--seed`` (0), except video frames (smd-mat), whose frames are split per video in time order (the first
   80 % train, then val, then test), as neighbouring frames are near duplicates; ``--split all`` writes no
@@ -101,7 +103,7 @@ def _write_image(item: Item, folder: Path) -> bool:
 
 
 def _meta_row(item: Item) -> dict:
-    """meta.csv row: the line at x = 0 and W - 1; y_left/y_right empty where it misses the frame."""
+    """meta.csv row: the line at x = 0 and W - 1; y_left/y_right empty where it is not in view."""
     a, b = item.line  # type: ignore[misc]
     height, width = item.mask.shape
     rows = a + b * np.arange(width, dtype=np.float64)

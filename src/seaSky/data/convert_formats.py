@@ -18,7 +18,10 @@ Formats:
 * ``sky-mask``: sky masks (255 or 1 = sky, or palette index 1) of sea-and-sky frames; sea = not sky.
 * ``palette``: colour-coded masks; the water colours (within a per-channel tolerance) are sea.
 
-Every problem is a :class:`~seaSky.errors.DataError` naming the file (and line or frame).
+Every problem is a :class:`~seaSky.errors.DataError` naming the file (and line or frame). In the line
+formats, a line must cross its frame (:func:`check_line_in_frame`): annotated points far outside the frame
+(labels made at another image size) or a line that misses the frame (a mask all sea or all sky) are errors;
+a line that leaves the frame through an edge is clipped to it, as it should be.
 """
 
 from __future__ import annotations
@@ -35,9 +38,10 @@ import numpy as np
 from seaSky.data.folder import IMAGE_SUFFIXES
 from seaSky.errors import ConfigError, DataError
 
-READABLE_SUFFIXES = (*IMAGE_SUFFIXES, ".bmp")
 VIDEO_SUFFIXES = (".avi", ".mp4", ".mov", ".mkv")
 SMD_FIELDS = ("X", "Y", "Nx", "Ny")
+# how far (a share of the frame's width or height) an annotated point may lie outside its frame
+POINT_MARGIN = 0.25
 
 
 @dataclass
@@ -99,9 +103,54 @@ def read_image_file(path: Path, where: str = "") -> np.ndarray:
     return data
 
 
-def _line_item(stem: str, image_path: Path, line: tuple[float, float], where: str) -> Item:
+def check_line_in_frame(
+    where: str,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    line: tuple[float, float],
+    height: int,
+    width: int,
+    origin: float = 0.0,
+) -> None:
+    """DataError naming ``where`` when a horizon label does not fit its ``width`` x ``height`` frame: its
+    points ``xs``, ``ys`` (the source's coordinates, first pixel centre at ``origin``) lie more than
+    POINT_MARGIN of the frame's size outside it (labelled at another image size?), or its ``line``
+    (a, b) of y = a + b x, in seaSky's coordinates, misses the frame (the mask would be all sea or sky)."""
+    x = np.asarray(xs, dtype=np.float64) - origin
+    y = np.asarray(ys, dtype=np.float64) - origin
+    x_margin, y_margin = POINT_MARGIN * width, POINT_MARGIN * height
+    if (
+        x.min() < -0.5 - x_margin
+        or x.max() > width - 0.5 + x_margin
+        or y.min() < -0.5 - y_margin
+        or y.max() > height - 0.5 + y_margin
+    ):
+        raise DataError(
+            f"{where}: points span x {min(xs):g}..{max(xs):g}, y {min(ys):g}..{max(ys):g} but the frame is "
+            f"{width}x{height} (WxH): labelled at another size?"
+        )
+    mask = line_mask(*line, height, width)
+    if mask.min() == mask.max():
+        a, b = line
+        y_left, y_right = a + origin, a + b * (width - 1) + origin  # in the source's coordinates
+        side = "sea (the line is above it)" if mask.all() else "sky (the line is below it)"
+        raise DataError(
+            f"{where}: the line (y = {y_left:.4g} at x = {origin:g}, {y_right:.4g} at x = "
+            f"{width - 1 + origin:g}) misses the {width}x{height} (WxH) frame: its mask would be all "
+            f"{side}; a horizon label must cross its frame"
+        )
+
+
+def _line_item(
+    stem: str, image_path: Path, points: tuple[list[float], list[float]], opts: Options, where: str
+) -> Item:
+    """The item of one line label: its image, the least-squares line of its points (the source's
+    coordinates), checked to cross the frame, and its mask."""
+    xs, ys = points
+    line = fit_line(_shifted(xs, opts.origin), _shifted(ys, opts.origin), where)
     image = read_image_file(image_path, where)
     height, width = image.shape[:2]
+    check_line_in_frame(f"{where}: {image_path}", xs, ys, line, height, width, opts.origin)
     return Item(stem, str(image_path), image, line_mask(*line, height, width), image_path, line)
 
 
@@ -146,13 +195,9 @@ def read_lines_json(src: Path, opts: Options) -> Iterator[Item]:
                     f"{where}: {given - len(points)} of {given} points have a negative coordinate, which "
                     "marks no point (as TuSimple's -2); a horizon line needs at least 2 points"
                 )
-            line = fit_line(
-                _shifted([p[0] for p in points], opts.origin),
-                _shifted([p[1] for p in points], opts.origin),
-                where,
-            )
             image_path = path.parent / str(entry["raw_file"])
-            yield _line_item(image_path.stem, image_path, line, where)
+            xy = ([p[0] for p in points], [p[1] for p in points])
+            yield _line_item(image_path.stem, image_path, xy, opts, where)
 
 
 def read_lines_csv(src: Path, opts: Options) -> Iterator[Item]:
@@ -173,11 +218,11 @@ def read_lines_csv(src: Path, opts: Options) -> Iterator[Item]:
                 raise DataError(f"{where}: x1,y1,x2,y2 must be numbers") from None
             if (x1, y1) == (x2, y2):
                 raise DataError(f"{where}: a horizon line needs 2 different points, got the same one twice")
-            line = fit_line(_shifted([x1, x2], opts.origin), _shifted([y1, y2], opts.origin), where)
+            fit_line([x1, x2], [y1, y2], where)  # a vertical line is an error before the image is read
             if not (row["file"] or "").strip():
                 raise DataError(f"{where}: the file column is empty")
             image_path = src.parent / row["file"].strip()
-            yield _line_item(image_path.stem, image_path, line, where)
+            yield _line_item(image_path.stem, image_path, ([x1, x2], [y1, y2]), opts, where)
 
 
 def smd_lines(mat: Path) -> list[tuple[float, float, float, float] | None]:
@@ -269,13 +314,15 @@ def _smd_item(
     ok, frame = capture.retrieve()
     if not ok or frame is None:
         raise DataError(f"{video}: frame {index} cannot be decoded")
-    x0, y0, nx, ny = truth
+    x_point, y_point, nx, ny = truth
     if ny == 0:
         raise DataError(f"{mat}: frame {index}: vertical horizon line (Ny = 0, Nx = {nx:g})")
-    x0, y0 = x0 - opts.origin, y0 - opts.origin
+    x0, y0 = x_point - opts.origin, y_point - opts.origin
     b = -nx / ny  # Nx (x - X) + Ny (y - Y) = 0
     line = (y0 - b * x0, b)
     height, width = frame.shape[:2]
+    where = f"{mat}: frame {index} of {video}"
+    check_line_in_frame(where, [x_point], [y_point], line, height, width, opts.origin)
     return Item(
         f"{name}_{index:05d}",
         f"{video} frame {index}",
@@ -294,7 +341,7 @@ def _smd_item(
 def _by_stem(folder: Path, what: str) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in READABLE_SUFFIXES:
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
             continue
         if path.stem in found:
             raise DataError(f"{path}: {what} stem {path.stem!r} is used twice (also {found[path.stem]})")

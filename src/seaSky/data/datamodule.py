@@ -36,7 +36,8 @@ class IRSegDataModule(LightningDataModule):
         batch_size: samples per batch.
         num_workers: DataLoader worker processes (0 = load in the main process).
         split_fractions: (train, val, test) fractions when ``root/splits`` does not exist.
-        split_seed: seed of that random split.
+        split_seed: seed of that random split, and of the draw of val from train where the data set has
+            train and test splits only (see :mod:`seaSky.data.folder`).
         split: what the test loop scores: ``test`` (the test split) or ``all`` (every image with a mask,
             whatever the split files say; for evaluation only, as training needs train/val splits).
         normalize: keyword arguments of :func:`seaSky.data.preprocess.normalize_image`.
@@ -95,7 +96,10 @@ class IRSegDataModule(LightningDataModule):
             labelled, problems = find_labelled(self.root)
             splits = {"train": [], "val": [], "test": labelled}
         else:
-            splits, problems = find_splits(self.root, self.split_fractions, self.split_seed)
+            notes: list[str] = []
+            splits, problems = find_splits(self.root, self.split_fractions, self.split_seed, notes)
+            for note in notes:  # e.g. no val split: validation drawn from train
+                log.info("Data: %s", note)
         loaded, digests = {}, {}
         for name in SPLITS:
             images, masks, sizes, split_problems = load_split(

@@ -2,10 +2,17 @@
 
 Two layouts are understood (``<stem>`` is the file name without suffix):
 
-* ``ROOT/images/<stem>.{png,tif,tiff,jpg,jpeg}`` + ``ROOT/masks/<stem>.png``, split by
+* ``ROOT/images/<stem>.{png,tif,tiff,jpg,jpeg,bmp}`` + ``ROOT/masks/<stem>.png``, split by
   ``ROOT/splits/{train,val,test}.txt`` (one stem per line) when that folder exists, else by a seeded
   random split;
 * ``ROOT/{train,val,test}/images/...`` + ``ROOT/{train,val,test}/masks/...``.
+
+The val split may be left out (``splits/val.txt`` or ``ROOT/val/``), as many public sets come with train
+and test only: validation then uses a seeded draw of VAL_FROM_TRAIN of the train frames (at least one),
+which are not trained on, and a note says so.
+
+Images are greyscale; a 3-channel image whose channels are equal is read as greyscale, and so is one
+where a few pixels (at most MAX_COLOURED_SHARE, an on-screen symbol or text) are coloured, with a warning.
 
 Masks hold 1 = sea and 0 = everything else, stored as {0,1} or {0,255}; any other value is an error.
 Every problem found is collected, so one run lists them all, each naming its file. The same frame in two
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +35,12 @@ import numpy as np
 from seaSky.data.preprocess import preprocess_image, resize_mask
 from seaSky.errors import ConfigError, DataError
 
-IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg")
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
 SPLITS = ("train", "val", "test")
+VAL_FROM_TRAIN = 0.1  # share of train frames drawn for validation where a data set has no val split
+MAX_COLOURED_SHARE = 0.02  # a grey frame may carry a coloured on-screen symbol on up to this share of pixels
 
 
 @dataclass(frozen=True)
@@ -43,15 +55,47 @@ class Sample:
 def read_image(path: Path) -> np.ndarray:
     """Read an 8/16-bit (or float) greyscale image as a float32 (H, W) array of its raw values.
 
-    RGB(A) images whose colour channels are equal are taken as greyscale; real colour is an error.
+    RGB(A) images whose colour channels are equal are taken as greyscale, and so are those with a few
+    coloured pixels (an on-screen symbol: at most MAX_COLOURED_SHARE of them, logged as a warning, read as
+    their channels' mean); real colour is an error.
     """
     data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if data is None:
         raise DataError(f"{path}: cannot be read as an image (corrupt or unsupported format)")
+    if data.ndim == 3 and data.shape[2] in (3, 4):
+        data = _grey_with_symbol(data[..., :3], path)
     data = _to_single_channel(data, path, what="image")
     if data.dtype.kind == "f" and not np.isfinite(data).all():
         raise DataError(f"{path}: image contains NaN or infinite values")
     return data.astype(np.float32, copy=False)
+
+
+def _grey_with_symbol(colour: np.ndarray, path: Path) -> np.ndarray:
+    """One channel of a 3-channel image that is grey but for a coloured on-screen symbol; DataError when
+    more than MAX_COLOURED_SHARE of its pixels are coloured (a colour image)."""
+    coloured = (colour != colour[..., :1]).any(axis=-1)
+    n_coloured, n_pixels = int(coloured.sum()), coloured.size
+    if n_coloured == 0:
+        return np.ascontiguousarray(colour[..., 0])
+    share = n_coloured / n_pixels
+    if share > MAX_COLOURED_SHARE:
+        raise DataError(
+            f"{path}: image is in colour ({100 * share:.1f} % of its pixels have channels that differ, "
+            f"more than the {100 * MAX_COLOURED_SHARE:g} % an on-screen symbol may take); a greyscale image "
+            "is expected"
+        )
+    grey = np.ascontiguousarray(colour[..., 0])
+    mean = colour[coloured].astype(np.float64).mean(axis=-1)
+    grey[coloured] = np.round(mean).astype(grey.dtype) if grey.dtype.kind in "ui" else mean
+    log.warning(
+        "%s: %d of %d pixels (%.2f %%) are coloured (an on-screen symbol?); read as greyscale, those "
+        "pixels as their channels' mean",
+        path,
+        n_coloured,
+        n_pixels,
+        100 * share,
+    )
+    return grey
 
 
 def read_mask(path: Path) -> np.ndarray:
@@ -150,14 +194,18 @@ def random_split(samples: Sequence[Sample], fractions: Sequence[float], seed: in
 
 def _layout(root: Path) -> dict[str, tuple[Path, Path]]:
     """The (images, masks) folders of ``root``: ``{"all": ...}`` for ROOT/images, one per split for
-    ROOT/{train,val,test}; DataError when ``root`` is missing or has neither layout."""
+    ROOT/{train,val,test} (val may be missing); DataError when ``root`` is missing or has neither layout."""
     if not root.is_dir():
         raise DataError(f"{root}: data folder does not exist")
     if (root / "images").is_dir():
         return {"all": (root / "images", root / "masks")}
-    if all((root / name / "images").is_dir() for name in SPLITS):
-        return {name: (root / name / "images", root / name / "masks") for name in SPLITS}
-    raise DataError(f"{root}: expected ROOT/images + ROOT/masks, or ROOT/{{train,val,test}}/{{images,masks}}")
+    present = [name for name in SPLITS if (root / name / "images").is_dir()]
+    if "train" in present and "test" in present:
+        return {name: (root / name / "images", root / name / "masks") for name in present}
+    raise DataError(
+        f"{root}: expected ROOT/images + ROOT/masks, or ROOT/{{train,val,test}}/{{images,masks}} "
+        "(val may be left out)"
+    )
 
 
 def find_samples(root: Path | str, require_masks: bool = True) -> tuple[list[Sample], list[str]]:
@@ -189,17 +237,23 @@ def find_labelled(root: Path | str) -> tuple[list[Sample], list[str]]:
 
 
 def find_splits(
-    root: Path | str, fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0
+    root: Path | str,
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    seed: int = 0,
+    notes: list[str] | None = None,
 ) -> tuple[dict[str, list[Sample]], list[str]]:
     """Find the samples of each split under ``root``.
 
     Returns the splits and the layout problems found (one line each, naming the file); raises DataError
-    only when ``root`` is missing or has neither layout.
+    only when ``root`` is missing or has neither layout. Where the data set has train and test but no val
+    split, val is drawn from train (:func:`draw_val_from_train`, with ``seed``) and ``notes``, when
+    given, gets a line saying so.
     """
     root = Path(root)
     problems: list[str] = []
     layout = _layout(root)
     why_empty = ""
+    no_val: Path | None = None  # where the missing val split would be
     if "all" in layout:
         known = _pair(*layout["all"], problems)
         split_dir = root / "splits"
@@ -210,6 +264,8 @@ def find_splits(
                 path = split_dir / f"{name}.txt"
                 if path.is_file():
                     splits[name] = _read_split_file(path, known, seen, problems)
+                elif name == "val" and all((split_dir / f"{n}.txt").is_file() for n in ("train", "test")):
+                    no_val = path
                 else:
                     problems.append(f"{path}: split file is missing")
                     splits[name] = []
@@ -217,11 +273,39 @@ def find_splits(
             splits = random_split(list(known.values()), fractions, seed)
             why_empty = f" (random split {list(fractions)} of {len(known)} images; no {split_dir})"
     else:
-        splits = {name: list(_pair(*layout[name], problems).values()) for name in SPLITS}
+        splits = {name: list(_pair(*layout[name], problems).values()) for name in layout}
+        if "val" not in layout:
+            no_val = root / "val"
+    if no_val is not None:
+        n_train = len(splits["train"])
+        splits["train"], splits["val"] = draw_val_from_train(splits["train"], seed)
+        if splits["val"] and notes is not None:
+            notes.append(
+                f"{no_val}: no val split; validation uses {len(splits['val'])} of the {n_train} train "
+                f"frames ({100 * VAL_FROM_TRAIN:g} %, at least 1, drawn with seed {seed}), which are not "
+                "trained on"
+            )
     for name in SPLITS:
-        if not splits.get(name):
-            problems.append(f"{root}: split {name!r} is empty{why_empty}")
+        if splits[name]:
+            continue
+        why = why_empty
+        if name == "val" and no_val is not None:
+            why = f" (no {no_val}, and train has {n_train} frame(s), too few to draw val from)"
+        problems.append(f"{root}: split {name!r} is empty{why}")
     return splits, problems
+
+
+def draw_val_from_train(train: Sequence[Sample], seed: int) -> tuple[list[Sample], list[Sample]]:
+    """(train, val): a seeded draw of VAL_FROM_TRAIN of the train samples (at least 1) as val, the rest
+    as train, both in their given order; no val where train has fewer than 2 samples."""
+    if len(train) < 2:
+        return list(train), []
+    n_val = max(1, round(len(train) * VAL_FROM_TRAIN))
+    drawn = set(np.random.default_rng(seed).permutation(len(train))[:n_val].tolist())
+    return (
+        [s for i, s in enumerate(train) if i not in drawn],
+        [s for i, s in enumerate(train) if i in drawn],
+    )
 
 
 def check_sample(sample: Sample) -> tuple[np.ndarray | None, np.ndarray | None, list[str]]:
