@@ -248,3 +248,18 @@ def test_adapt_counts_identical_frames_once(tmp_path: Path, ir_folder: Path) -> 
             shutil.copyfile(frame, repeated / f"f{3 * i + copy:02d}{frame.suffix}")
     with pytest.raises(DataError, match=r"4 distinct readable frames; adapt needs at least 5"):
         adapt(_adapt_cfg(tmp_path, repeated, ["trust.min_frames=5"]))  # 12 files, 4 frames
+
+
+def test_adapt_refuses_frames_of_two_sizes(tmp_path: Path, ir_folder: Path) -> None:
+    import pytest
+
+    from seaSky.adapt import adapt
+    from seaSky.errors import DataError
+
+    frames = tmp_path / "two_cameras"
+    frames.mkdir()
+    for i, frame in enumerate(sorted((ir_folder / "images").iterdir())[:4]):
+        image = cv2.imread(str(frame), cv2.IMREAD_UNCHANGED)
+        cv2.imwrite(str(frames / f"f{i}.png"), image if i < 2 else cv2.resize(image, (80, 64)))
+    with pytest.raises(DataError, match=r"f2.png: 80x64 px, but .*f0.png: 40x32 px"):
+        adapt(_adapt_cfg(tmp_path, frames, []))

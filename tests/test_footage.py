@@ -13,6 +13,7 @@ import pytest
 from conftest import run_cli
 from seaSky import footage
 from seaSky.footage import FrameCheck
+from seaSky.frames import SUPPORTED
 
 SHARED_FRAMES = Path(__file__).resolve().parents[2] / "shared" / "real-ir-unlabeled"
 
@@ -102,7 +103,7 @@ def test_check_footage_needs_frames(tmp_path: Path) -> None:
     empty.mkdir()
     done = run_cli("check_footage", f"input={empty}", f"output_dir={tmp_path}")
     assert done.returncode == 2
-    assert done.stdout.strip().endswith("empty: no image frames (.png, .tif, .tiff, .jpg, .jpeg) in it")
+    assert done.stdout.strip().endswith(f"empty: no image frames ({SUPPORTED}) in it")
 
 
 @pytest.mark.slow

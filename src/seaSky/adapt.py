@@ -140,8 +140,13 @@ def adapt(cfg: DictConfig) -> dict:
             "output_dir (the model being adapted is never replaced)"
         )
     module, ckpt = load_trained(ckpt_path)  # a bad checkpoint is said before a pass over the frames
-    # unreadable and tiny frames are skipped once, with a warning each, not again in every later pass
-    paths = [path for batch in read_batches(frames, cfg.batch_size) for path, _ in batch]
+    # unreadable and tiny frames are skipped once, with a warning each, not again in every later pass;
+    # frames of two sizes are refused, as check_footage refuses them (the checks compare px across frames)
+    one_size, paths = footage.OneSize(), []
+    for batch in read_batches(frames, cfg.batch_size):
+        for path, image in batch:
+            one_size.check(str(path), image)
+            paths.append(path)
     data_hparams = ckpt.get("datamodule_hyper_parameters", {})
     predictor = Predictor(module, data_hparams.get("image_size", (128, 160)), data_hparams.get("normalize"))
     rules = TrustRules(**cfg.trust.rules)

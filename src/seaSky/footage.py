@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from seaSky.errors import DataError
 from seaSky.inference import Prediction, Predictor
 from seaSky.model.module import segmentation_metrics
 
@@ -37,6 +38,29 @@ class FrameCheck:
     sea_share: float
     sea_touches_bottom: bool  # False also when there is no sea at all
     sea_pieces: int  # connected sea regions larger than MIN_PIECE of the frame
+
+
+class OneSize:
+    """Refuses a sequence whose frames differ in size: the frame-to-frame figures are in px of one frame
+    size, and frames of two sizes are not one camera's sequence (``seaSky.predict`` refuses them too)."""
+
+    def __init__(self) -> None:
+        self.first: tuple[str, tuple[int, int]] | None = None
+
+    def check(self, label: str, image: np.ndarray) -> None:
+        """DataError naming ``label`` (a file, or a video's frame) and the first frame where their sizes
+        differ."""
+        size = (int(image.shape[0]), int(image.shape[1]))
+        if self.first is None:
+            self.first = (label, size)
+            return
+        first, (height, width) = self.first
+        if size != (height, width):
+            raise DataError(
+                f"{label}: {size[1]}x{size[0]} px, but {first}: {width}x{height} px; the checks compare "
+                "horizon heights in px from frame to frame, so every frame of a sequence must have one "
+                "size (one camera)"
+            )
 
 
 def mirror_dice(mask: np.ndarray, mirrored_mask: np.ndarray) -> float:

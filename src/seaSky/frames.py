@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -20,8 +21,18 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv
 MIN_FRAME_SIZE = 8
 
 
+def frame_order_key(path: str | Path) -> tuple:
+    """The one ordering rule of every sequence reader (check_footage, adapt, predict): by file name, numbers
+    by value (``f_2`` before ``f_10``, ``f_1`` and ``f_01`` alike); equal keys by the name itself."""
+    name = Path(path).name
+    parts = re.split(r"([0-9]+)", name)  # odd positions: the runs of ASCII digits
+    key = tuple((0, int(part), "") if i % 2 else (1, 0, part) for i, part in enumerate(parts))
+    return (key, name)
+
+
 def list_inputs(path: str | Path) -> list[Path]:
-    """The frames to predict: one image file, or the image files of a folder (sorted, not recursive).
+    """The frames to predict: one image file, or the image files of a folder (not recursive) in frame
+    order (:func:`frame_order_key`: numbers by value).
 
     Raises DataError when there is no frame (a missing path, an empty folder, a file that is not an
     image, a video) or when two frames share a stem (their outputs would collide).
@@ -35,7 +46,7 @@ def list_inputs(path: str | Path) -> list[Path]:
         raise DataError(f"{path}: input not found; give an image file ({SUPPORTED}) or a folder of them")
     if not path.is_dir():
         raise DataError(f"{path}: input is neither an image file nor a folder")
-    files = sorted(p for p in path.iterdir() if p.is_file())
+    files = sorted((p for p in path.iterdir() if p.is_file()), key=frame_order_key)
     frames = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     if not frames:
         videos = [p.name for p in files if p.suffix.lower() in VIDEO_SUFFIXES]

@@ -23,7 +23,6 @@ import logging
 import math
 import os
 import queue
-import re
 import signal
 import threading
 import time
@@ -40,7 +39,7 @@ from tqdm import tqdm
 from seaSky.data.folder import read_image
 from seaSky.data.preprocess import normalize_image, resize_image
 from seaSky.errors import ConfigError, DataError, one_line
-from seaSky.frames import check_size
+from seaSky.frames import check_size, frame_order_key
 from seaSky.inference import Prediction, Predictor
 from seaSky.io import atomic_write
 from seaSky.tracker import HorizonTracker, TrackedLine, TrackerConfig
@@ -115,14 +114,9 @@ def open_sequence(source: str | int, paths: Sequence[Path] = (), fps: float | No
 
 
 def in_frame_order(paths: Sequence[Path]) -> list[Path]:
-    """Folder frames in time order: by name, numbers by value (``f_2`` before ``f_10``)."""
-
-    def key(path: Path) -> list:
-        return [
-            (0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", path.name)
-        ]
-
-    return sorted(paths, key=key)
+    """Folder frames in time order: :func:`seaSky.frames.frame_order_key` (numbers by value, ``f_2``
+    before ``f_10``), the rule of every sequence reader."""
+    return sorted(paths, key=frame_order_key)
 
 
 def check_fps(fps: object) -> None:
