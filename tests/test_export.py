@@ -14,8 +14,9 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from seaSky.errors import CheckpointError
-from seaSky.export import export_onnx, read_metadata
+from seaSky.errors import CheckpointError, ConfigError
+from seaSky.export import MIN_OPSET, PRETRAINED_OUT, export_onnx, max_opset, read_metadata, written_opset
+from seaSky.io import MANIFEST, recorded_outputs
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +118,10 @@ def test_cli_writes_only_the_onnx_file(tmp_path: Path, exported: dict) -> None:
     done = _cli(f"ckpt_path={exported['ckpt']}", "format=onnx", "out=model.onnx", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "model.onnx" in done.stdout and " kB" in done.stdout
-    # no run dir, .hydra folder or log file: only the output in the working directory
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
+    # no run dir, .hydra folder or log file: only the output in the working directory, and the note that
+    # seaSky wrote it (a later overwrite=true may replace it)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, "model.onnx"]
+    assert recorded_outputs(tmp_path) == {"model.onnx"}
     assert read_metadata(tmp_path / "model.onnx")["image_size"] == [32, 40]
 
 
@@ -214,3 +217,75 @@ def test_onnx_predictor_rejects_bad_metadata_in_one_line(tmp_path: Path, exporte
         with pytest.raises(CheckpointError, match=f"bad_{key}.onnx: bad seaSky metadata") as err:
             OnnxPredictor(path)
         assert "\n" not in str(err.value)
+
+
+def _no_export(*args, **kwargs):
+    raise AssertionError("the checkpoint was loaded: the check came after the export started")
+
+
+def test_a_bad_out_is_one_line_before_exporting(
+    tmp_path: Path, exported: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("seaSky.export.load_checkpoint", _no_export)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "afile").write_text("mine")
+    cases = {
+        tmp_path / "folder": "is a folder; give the file to write, e.g. out=",
+        tmp_path
+        / "afile"
+        / "sub"
+        / "m.onnx": f"{tmp_path / 'afile'} is a file, not a folder; choose another out",
+        Path("/sys/seaSky-test.onnx"): "cannot write into /sys (Permission denied); choose another out",
+    }
+    for out, message in cases.items():
+        with pytest.raises(ConfigError) as err:
+            export_onnx(exported["ckpt"], out)
+        assert str(err.value).startswith(f"out={out}: ") and message in str(err.value), str(err.value)
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_an_existing_onnx_is_replaced_only_with_overwrite_and_only_if_seasky_wrote_it(
+    tmp_path: Path, exported: dict
+) -> None:
+    mine = tmp_path / "mine.onnx"
+    mine.write_bytes(b"my own model")
+    for overwrite in (False, True):
+        with pytest.raises(ConfigError, match="mine.onnx: exists and seaSky did not write it; seaSky never"):
+            export_onnx(exported["ckpt"], mine, overwrite=overwrite)
+    assert mine.read_bytes() == b"my own model"
+    # the fixture's export (beside the checkpoint, recorded there): refused, then replaced with overwrite
+    before = exported["onnx"].read_bytes()
+    with pytest.raises(ConfigError, match=r"tiny.onnx: exists \(an earlier export\); pass overwrite=true"):
+        export_onnx(exported["ckpt"])
+    assert exported["onnx"].read_bytes() == before
+    assert export_onnx(exported["ckpt"], overwrite=True) == exported["onnx"]
+    assert read_metadata(exported["onnx"])["image_size"] == [32, 40]
+
+
+def test_opset_is_checked_first_and_the_written_one_is_what_was_asked(
+    tmp_path: Path, exported: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patch:
+        patch.setattr("seaSky.export.load_checkpoint", _no_export)
+        for opset in (7, 17, max_opset() + 1, "18", True):
+            with pytest.raises(ConfigError) as err:
+                export_onnx(exported["ckpt"], tmp_path / "m.onnx", opset=opset)
+            assert str(err.value) == (
+                f"opset={opset}: not supported; the exporter writes opsets {MIN_OPSET} to {max_opset()} "
+                "(default 18)"
+            )
+    assert not list(tmp_path.iterdir())
+    assert written_opset(export_onnx(exported["ckpt"], tmp_path / "m20.onnx", opset=20)) == 20
+
+
+def test_the_shipped_model_is_the_default_and_exports_into_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seaSky.pretrained import PRETRAINED_DIR
+
+    package = sorted(p.name for p in PRETRAINED_DIR.iterdir())
+    monkeypatch.chdir(tmp_path)
+    assert export_onnx() == Path(PRETRAINED_OUT)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, PRETRAINED_OUT]
+    assert read_metadata(tmp_path / PRETRAINED_OUT)["source_checkpoint"] == "model.ckpt"
+    assert sorted(p.name for p in PRETRAINED_DIR.iterdir()) == package  # nothing written in the package

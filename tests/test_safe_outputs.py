@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import cv2
@@ -13,7 +14,7 @@ import pytest
 
 from conftest import run_cli, write_scene
 from seaSky.errors import ConfigError, DataError, exit_on_error
-from seaSky.frames import MIN_FRAME_SIZE, list_inputs
+from seaSky.frames import MIN_FRAME_SIZE, SUPPORTED, list_inputs
 from seaSky.inference import Predictor
 from seaSky.io import MANIFEST, earlier_outputs, record_outputs, recorded_outputs, remove_outputs
 from seaSky.model.module import SeaSkyModule
@@ -84,20 +85,27 @@ def test_predict_cli_refuses_an_earlier_output_dir_and_overwrite_replaces_only_i
     assert done.returncode == 0, done.stderr[-2000:]
     assert sorted(p.name for p in (out / "masks").iterdir()) == ["a.png", "b.png"]  # stale.png deleted
     assert (out / "notes.txt").read_text() == "mine"  # not predict's: kept
-    assert sorted(p.name for p in out.iterdir()) == ["horizon.csv", "masks", "notes.txt", "overlays"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        MANIFEST,
+        "horizon.csv",
+        "masks",
+        "notes.txt",
+        "overlays",
+    ]
 
 
 def test_predict_folder_overwrite_never_deletes_its_own_input(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    frames = _frames(out / "masks")  # the input lies inside an output folder
+    frames = _frames(out / "masks")  # the input lies inside an output folder of an earlier run
+    record_outputs(out, ["masks"])
     with pytest.raises(ConfigError, match=r"the input lies in .*masks, an output; choose another"):
         predict_folder(_untrained(), frames, out, overwrite=True)
     assert sorted(p.name for p in frames.iterdir()) == ["a.png", "b.png"]
-    # a data set's root (images/ beside masks/): overwrite=true would delete its ground truth
+    # a data set's root (images/ beside the user's own masks/): not predict's to replace
     root = tmp_path / "root"
     frames = _frames(root / "images")
     _frames(root / "masks")
-    with pytest.raises(ConfigError, match="looks like a data set .* would delete its ground-truth masks"):
+    with pytest.raises(ConfigError, match="holds masks/, which seaSky did not write"):
         predict_folder(_untrained(), frames, root, overwrite=True)
     assert sorted(p.name for p in (root / "masks").iterdir()) == ["a.png", "b.png"]
 
@@ -116,7 +124,7 @@ def test_colliding_stems_are_an_error_naming_both_before_anything_is_written(tmp
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("empty", r"empty: no image frames \(.png, .tif, .tiff, .jpg, .jpeg\) in it$"),
+        ("empty", rf"empty: no image frames \({re.escape(SUPPORTED)}\) in it$"),
         ("videos", r"videos: no image frames .* \(clip.mp4 is a video: seaSky.predict takes it as input="),
         ("clip.mp4", r"clip.mp4: a video: seaSky.predict reads videos, .*; supported: .png, .tif"),
         ("notes.txt", r"notes.txt: not an image frame; supported: .png, .tif"),
@@ -167,6 +175,12 @@ def test_no_predictable_frame_is_an_error_and_writes_nothing(tmp_path: Path) -> 
     with pytest.raises(DataError, match=r"frames: none of its 2 frame\(s\) could be predicted"):
         predict_folder(_untrained(), frames, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+    # with overwrite=true, an earlier run's outputs stay as they were: the new run never started
+    earlier = _frames(tmp_path / "earlier" / "masks")
+    record_outputs(earlier.parent, ["masks"])
+    with pytest.raises(DataError, match=r"frames: none of its 2 frame\(s\) could be predicted"):
+        predict_folder(_untrained(), frames, earlier.parent, overwrite=True)
+    assert sorted(p.name for p in earlier.iterdir()) == ["a.png", "b.png"]
 
 
 def _evaluate(*args: str):
@@ -179,6 +193,7 @@ def test_evaluate_refuses_a_run_dir_with_earlier_outputs_before_loading(
     run = tmp_path / "run"
     run.mkdir()
     (run / "results.json").write_text('{"old": 1}')
+    record_outputs(run, ["results.json"])  # an earlier evaluate's
     (run / "mine.txt").write_text("mine")
     # neither the checkpoint nor the data exist: the refusal comes before they are loaded
     line = _error_line(

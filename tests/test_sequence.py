@@ -21,6 +21,7 @@ from seaSky.data.preprocess import integer_percentiles, normalize_image
 from seaSky.errors import ConfigError
 from seaSky.frames import list_inputs
 from seaSky.inference import Predictor, resolve_precision
+from seaSky.io import record_outputs
 from seaSky.predict import earlier_predictions, tracker_config
 from seaSky.sequence import (
     SEQUENCE_COLUMNS,
@@ -163,6 +164,7 @@ def test_unknown_tracker_setting_and_earlier_outputs_are_refused(tmp_path: Path)
     out = tmp_path / "out"
     out.mkdir()
     (out / "overlay.mp4").write_bytes(b"earlier")
+    record_outputs(out, ["overlay.mp4"])  # an earlier run's (a run records what it writes)
     with pytest.raises(ConfigError, match="out: holds the outputs of an earlier run .*overlay.mp4"):
         earlier_predictions(video, out, overwrite=False)
     assert earlier_predictions(video, out, overwrite=True) == [out / "overlay.mp4"]

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from seaSky import footage
-from seaSky.cli import run_cli
+from seaSky.cli import run_cli, typed_text
 from seaSky.config import instantiate
 from seaSky.data.datamodule import SyntheticIRDataModule
 from seaSky.errors import ConfigError, DataError, exit_on_error
@@ -130,6 +130,8 @@ def adapt(cfg: DictConfig) -> dict:
     ):
         if int(cfg[key]) < 1:
             raise ConfigError(f"{key}={cfg[key]}: adapt needs at least one {what}")
+    for key in ("input", "output_dir", "ckpt_path"):  # input=2024: a folder, not a number
+        cfg[key] = typed_text(cfg, key)
     out = Path(cfg.output_dir)
     earlier_outputs(out, OUTPUTS, cfg.overwrite)  # refused unless overwrite; replaced only when rewritten
     frames = list_inputs(str(cfg.input))

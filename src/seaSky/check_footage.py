@@ -28,7 +28,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from seaSky import footage
-from seaSky.cli import run_cli
+from seaSky.cli import run_cli, typed_text
 from seaSky.data.folder import read_image
 from seaSky.data.preprocess import normalize_image
 from seaSky.errors import ConfigError, DataError, exit_on_error
@@ -244,6 +244,8 @@ def _worst_sheet(
 def main(cfg: DictConfig) -> dict:
     """Hydra entry point: every check (settings, OUT, the input) before the model loads."""
     with exit_on_error(log):
+        for key in ("input", "output_dir", "ckpt_path"):  # input=2024: a folder, not a number
+            cfg[key] = typed_text(cfg, key)
         check_settings(cfg.batch_size, cfg.n_worst)
         check_outputs(cfg.input, cfg.output_dir, cfg.overwrite)
         source, paths = open_footage(cfg.input)

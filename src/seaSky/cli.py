@@ -12,8 +12,12 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from seaSky.errors import EXIT_USER_ERROR
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 log = logging.getLogger("seaSky")
 
@@ -75,3 +79,19 @@ def _ambiguous_override(text: str) -> str | None:
 def _closest(name: str, choices: Iterable[str], prefix: str = "") -> str:
     near = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.5)
     return f"; did you mean {prefix}{near[0]}?" if near else ""
+
+
+def typed_text(cfg: DictConfig, key: str) -> str | None:
+    """``cfg[key]`` as the user typed it on the command line: Hydra reads ``input=2024`` as the int 2024,
+    ``1e3`` as the float 1000.0 and ``true`` as a bool, but a folder may be named so. None stays None."""
+    value = cfg[key]
+    if value is None or isinstance(value, str):
+        return value
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        for override in reversed(HydraConfig.get().overrides.task):
+            name, _, text = override.lstrip("+~").partition("=")
+            if name == key:
+                return text
+    return str(value)

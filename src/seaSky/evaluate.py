@@ -31,7 +31,7 @@ from omegaconf import DictConfig, open_dict
 
 from seaSky.breakdown import error_breakdown, scene_meta, write_breakdown
 from seaSky.callbacks import PerImageScores
-from seaSky.cli import run_cli
+from seaSky.cli import run_cli, typed_text
 from seaSky.config import instantiate, register_resolvers, use_trained_input
 from seaSky.errors import CheckpointError, exit_on_error
 from seaSky.horizon import summarize_errors
@@ -168,7 +168,7 @@ def main(cfg: DictConfig) -> dict:
     with exit_on_error(log):
         # an earlier run's outputs in the run dir: refused before any loading, replaced only with overwrite
         earlier = earlier_outputs(cfg.paths.output_dir, OUTPUTS, cfg.overwrite, other="hydra.run.dir")
-        module, ckpt = load_trained(checkpoint_path(cfg.ckpt_path))
+        module, ckpt = load_trained(checkpoint_path(typed_text(cfg, "ckpt_path")))
         use_trained_input(cfg.data, ckpt)
         with open_dict(cfg):
             cfg.data.batch_size = cfg.batch_size

@@ -1,4 +1,11 @@
-"""Export a trained checkpoint to ONNX: ``python -m seaSky.export ckpt_path=PATH [out=FILE]``.
+"""Export a trained checkpoint to ONNX: ``python -m seaSky.export [ckpt_path=PATH] [out=FILE]``.
+
+Without ``ckpt_path`` (or with ``pretrained``), the model shipped in the package. Without ``out``, the file
+goes beside the checkpoint (``<stem>.onnx``), or for the shipped model into the current folder
+(:data:`PRETRAINED_OUT`), never into the installed package. ``out`` is checked before the export starts
+(a folder, a path under a file, a folder that cannot be written: one line); an existing file there is
+replaced only with ``overwrite=true`` and only where seaSky wrote it (its folder's manifest,
+:func:`seaSky.io.record_outputs`).
 
 ``export_onnx(ckpt_path, out)`` is a plain function; ``main`` is its Hydra entry point over
 ``conf/export.yaml``. The ONNX model takes ``image`` (N, C, H, W) float32, already normalised as in
@@ -18,6 +25,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,19 +34,24 @@ from typing import Any
 import hydra
 import onnx
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from seaSky.cli import run_cli
+from seaSky.cli import run_cli, typed_text
 from seaSky.config import register_resolvers
-from seaSky.errors import ExportError, exit_on_error
-from seaSky.io import atomic_write
+from seaSky.errors import ConfigError, ExportError, exit_on_error
+from seaSky.io import atomic_write, record_outputs, recorded_outputs
 from seaSky.paths import CONFIG_DIR
+from seaSky.pretrained import PRETRAINED_CKPT, resolve_checkpoint
 
 log = logging.getLogger(__name__)
 register_resolvers()
 
 FORMATS = ("onnx",)
 DEFAULT_OPSET = 18
+# torch's ONNX exporter (dynamo) writes opset 18 and up; a lower one needs onnx's version converter, which
+# cannot convert the U-Net's Pad, and the exporter then writes opset 18 anyway. The highest: what onnx knows.
+MIN_OPSET = 18
+PRETRAINED_OUT = "seaSky-pretrained.onnx"  # the shipped model's default out, in the current folder
 INPUT_NAME, OUTPUT_NAME = "image", "logits"
 DYNAMIC_DIMS = {0: "batch", 2: "height", 3: "width"}
 
@@ -69,23 +83,93 @@ def load_checkpoint(ckpt_path: str | Path) -> tuple[torch.nn.Module, dict[str, A
     return net, metadata
 
 
-def export_onnx(ckpt_path: str | Path, out: str | Path | None = None, opset: int = DEFAULT_OPSET) -> Path:
-    """Export the network of ``ckpt_path`` to ONNX at ``out`` (default: ``<ckpt stem>.onnx`` beside it).
+def max_opset() -> int:
+    """The highest ONNX opset the installed onnx package knows."""
+    return int(onnx.defs.onnx_opset_version())
+
+
+def check_opset(opset: object) -> int:
+    """``opset`` as an int; ConfigError unless a whole number from :data:`MIN_OPSET` to :func:`max_opset`."""
+    whole = isinstance(opset, int) and not isinstance(opset, bool)
+    if not whole or not MIN_OPSET <= opset <= max_opset():
+        raise ConfigError(
+            f"opset={opset}: not supported; the exporter writes opsets {MIN_OPSET} to {max_opset()} "
+            f"(default {DEFAULT_OPSET})"
+        )
+    return int(opset)
+
+
+def default_out(ckpt_path: Path) -> Path:
+    """``<stem>.onnx`` beside the checkpoint; the shipped model's: :data:`PRETRAINED_OUT` in the current
+    folder (never inside the installed package)."""
+    if ckpt_path.resolve() == PRETRAINED_CKPT.resolve():
+        return Path(PRETRAINED_OUT)
+    return ckpt_path.with_suffix(".onnx")
+
+
+def check_out(out: Path, overwrite: bool = False) -> None:
+    """ConfigError (one line naming ``out``) unless the export can write ``out``: not a folder, not under a
+    file, in a folder this process can write; an existing file there only with ``overwrite`` and only
+    where seaSky wrote it (the folder's manifest)."""
+    if out.is_dir():
+        raise ConfigError(f"out={out}: is a folder; give the file to write, e.g. out={out / 'model.onnx'}")
+    folder = out.absolute().parent
+    while not folder.exists() and folder != folder.parent:  # the folders still to be made
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(f"out={out}: {folder} is a file, not a folder; choose another out")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".seaSky-write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ConfigError(f"out={out}: cannot write into {folder} ({reason}); choose another out") from None
+    if not (out.exists() or out.is_symlink()):
+        return
+    if out.name not in recorded_outputs(out.parent):
+        raise ConfigError(
+            f"out={out}: exists and seaSky did not write it; seaSky never replaces files it did not write "
+            "(not even with overwrite=true): choose another out"
+        )
+    if not overwrite:
+        raise ConfigError(f"out={out}: exists (an earlier export); pass overwrite=true to replace it")
+
+
+def written_opset(model: onnx.ModelProto | str | Path) -> int:
+    """The default-domain opset of an ONNX model (or file): what the exporter actually wrote."""
+    if not isinstance(model, onnx.ModelProto):
+        model = onnx.load(str(model), load_external_data=False)
+    return next(int(entry.version) for entry in model.opset_import if entry.domain in ("", "ai.onnx"))
+
+
+def export_onnx(
+    ckpt_path: str | Path | None = None,
+    out: str | Path | None = None,
+    opset: int = DEFAULT_OPSET,
+    overwrite: bool = False,
+) -> Path:
+    """Export the network of ``ckpt_path`` to ONNX at ``out`` (default: :func:`default_out`).
 
     Args:
-        ckpt_path: a Lightning checkpoint written by ``seaSky.train``.
+        ckpt_path: a Lightning checkpoint written by ``seaSky.train``; None or ``pretrained``: the shipped
+            model.
         out: the .onnx file to write; written atomically and checked with ``onnx.checker``.
-        opset: ONNX opset version.
+        opset: ONNX opset version (:data:`MIN_OPSET` to :func:`max_opset`).
+        overwrite: replace an existing ``out`` that seaSky wrote (a file it did not write: refused).
 
     Returns:
         The path of the written file.
 
     Raises:
+        ConfigError: a bad ``opset`` or ``out`` (before anything is exported).
         CheckpointError: missing or unreadable checkpoint.
-        ExportError: an export that lost a dynamic dimension.
+        ExportError: an export that lost a dynamic dimension or wrote another opset than asked.
     """
-    ckpt_path = Path(ckpt_path)
-    out = Path(out) if out else ckpt_path.with_suffix(".onnx")
+    opset = check_opset(opset)
+    ckpt_path = resolve_checkpoint(ckpt_path)
+    out = Path(out) if out else default_out(ckpt_path)
+    check_out(out, overwrite)
     net, metadata = load_checkpoint(ckpt_path)
     hparams = metadata["hyper_parameters"]
     depth, in_channels = int(hparams.get("depth", 4)), int(hparams.get("in_channels", 1))
@@ -109,6 +193,8 @@ def export_onnx(ckpt_path: str | Path, out: str | Path | None = None, opset: int
             verbose=False,
         )
     model = program.model_proto
+    if written_opset(model) != opset:
+        raise ExportError(f"opset={opset}: the exporter wrote opset {written_opset(model)}; nothing written")
     _name_dynamic_dims(model)
     for key, value in metadata.items():
         entry = model.metadata_props.add()
@@ -123,6 +209,7 @@ def export_onnx(ckpt_path: str | Path, out: str | Path | None = None, opset: int
         onnx.save(model, tmp)
         onnx.checker.check_model(str(tmp), full_check=True)
 
+    record_outputs(out.absolute().parent, [out.name])  # seaSky's: a later overwrite=true may replace it
     return atomic_write(out, write)
 
 
@@ -159,26 +246,40 @@ def _size(num_bytes: int) -> str:
     return f"{num_bytes / 1e6:.2f} MB" if num_bytes >= 1e6 else f"{num_bytes / 1e3:.1f} kB"
 
 
-def run_export(ckpt_path: str | Path, fmt: str, out: str | Path | None, opset: int) -> Path:
-    """Dispatch on ``fmt`` (only ``onnx`` today) and print where the file went and its size."""
+def run_export(
+    ckpt_path: str | Path | None,
+    fmt: str,
+    out: str | Path | None,
+    opset: object = DEFAULT_OPSET,
+    overwrite: bool = False,
+) -> Path:
+    """Dispatch on ``fmt`` (only ``onnx`` today) and print where the file went, its size and the opset
+    written (read back from the file)."""
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {list(FORMATS)}, got {fmt!r}")
+    opset = check_opset(opset)
+    if not out:
+        target = default_out(resolve_checkpoint(ckpt_path))
+        where = "the current folder" if target.parent == Path() else "beside the checkpoint"
+        log.info("out not given: writing %s into %s (%s)", target.name, where, target.absolute().parent)
     start = time.perf_counter()
-    path = export_onnx(ckpt_path, out, opset=opset)
+    path = export_onnx(ckpt_path, out, opset=opset, overwrite=overwrite)
     seconds = time.perf_counter() - start
-    print(f"Exported {path} ({_size(path.stat().st_size)}, opset {opset}, {seconds:.1f} s)")
+    print(f"Exported {path} ({_size(path.stat().st_size)}, opset {written_opset(path)}, {seconds:.1f} s)")
     return path
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="export")
 def main(cfg: DictConfig) -> None:
-    """Hydra entry point: ``python -m seaSky.export ckpt_path=PATH [format=onnx] [out=FILE] [opset=18]``."""
+    """Hydra entry point: ``python -m seaSky.export [ckpt_path=PATH] [format=onnx] [out=FILE] [opset=18]
+    [overwrite=false]``."""
     for name in ("onnxscript", "onnx_ir"):  # their optimiser passes log every rewrite at INFO
         logging.getLogger(name).setLevel(logging.WARNING)
     with exit_on_error(log):
-        if OmegaConf.is_missing(cfg, "ckpt_path"):
-            raise ExportError("ckpt_path is required: python -m seaSky.export ckpt_path=PATH [out=FILE]")
-        run_export(cfg.ckpt_path, str(cfg.format), cfg.get("out"), int(cfg.opset))
+        if not isinstance(cfg.overwrite, bool):
+            raise ConfigError(f"overwrite must be true or false, got {cfg.overwrite!r}")
+        ckpt_path, out = typed_text(cfg, "ckpt_path"), typed_text(cfg, "out")  # out=2024: a file name
+        run_export(ckpt_path, str(cfg.format), out, cfg.opset, cfg.overwrite)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ prediction, masks and probabilities back at the frame's own size, and the horizo
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,9 +187,31 @@ def resolve_precision(precision: str | int, device: torch.device) -> str:
     return precision
 
 
+def check_device(device: object) -> str:
+    """``device`` (``cpu``, ``cuda`` or ``cuda:N``) checked against this machine, before any work.
+
+    Raises:
+        ConfigError: one line naming the device: not one of those, or no such CUDA GPU here.
+    """
+    text = str(device).strip().lower()
+    if text == "cpu":
+        return text
+    if not re.fullmatch(r"cuda(:[0-9]+)?", text):
+        raise ConfigError(f"device={device}: not a device; use device=cpu or device=cuda (cuda:N for GPU N)")
+    if not torch.cuda.is_available():
+        raise ConfigError(f"device={device}: no CUDA GPU is available here; use device=cpu")
+    index = int(text.partition(":")[2] or 0)
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise ConfigError(f"device={device}: no such CUDA GPU ({count} here: cuda:0 to cuda:{count - 1})")
+    return text
+
+
 def load_predictor(path: str | Path | None = None, device: str = "cpu", precision: str = "32") -> Predictor:
     """A predictor for a ``seaSky.train`` checkpoint, a ``seaSky.export`` .onnx file (run by ONNX Runtime on
-    the CPU, in float32), or None: the pretrained model in the package."""
+    the CPU, in float32), or None: the pretrained model in the package. A ``device`` that this machine
+    lacks is a ConfigError before anything loads (:func:`check_device`)."""
+    device = check_device(device)
     if path is not None and Path(path).suffix.lower() == ".onnx":
         if device != "cpu":
             log.warning("an .onnx model runs on the CPU with ONNX Runtime here (device=%s ignored)", device)
