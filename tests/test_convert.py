@@ -17,6 +17,7 @@ from conftest import run_cli
 from seaSky.data.convert import convert, main, split_counts
 from seaSky.data.convert_formats import Options, line_mask
 from seaSky.data.folder import read_horizon_truth
+from seaSky.io import MANIFEST
 
 H, W = 24, 32
 
@@ -306,10 +307,25 @@ def test_non_empty_root_is_refused_and_overwrite_replaces_only_the_outputs(tmp_p
     status, _, err = _run(capsys, "lines-csv", src / "l.csv", root)
     assert status == 2 and err.startswith(f"error: {root}: is not empty; pass --overwrite")
     assert sorted(p.name for p in root.iterdir()) == ["README.txt"]  # untouched
-    _image(root / "images" / "stale.png")
+    _image(root / "images" / "mine.png")  # a user's own images/: never replaced, even with --overwrite
+    mine = (root / "images" / "mine.png").read_bytes()
+    status, _, err = _run(capsys, "lines-csv", src / "l.csv", root, "--overwrite")
+    assert status == 2 and "holds images/, which seaSky did not write" in err
+    assert (root / "images" / "mine.png").read_bytes() == mine
+    (root / "images" / "mine.png").unlink()
+    (root / "images").rmdir()
+    status, _, _ = _run(capsys, "lines-csv", src / "l.csv", root, "--overwrite")
+    assert status == 0  # README.txt alone: converted beside it
+    _image(root / "images" / "stale.png")  # in a folder an earlier conversion wrote
     status, _, _ = _run(capsys, "lines-csv", src / "l.csv", root, "--overwrite")
     assert status == 0
-    assert sorted(p.name for p in root.iterdir()) == ["README.txt", "images", "masks", "meta.csv", "splits"]
+    assert sorted(p.name for p in root.iterdir() if p.name != MANIFEST) == [
+        "README.txt",
+        "images",
+        "masks",
+        "meta.csv",
+        "splits",
+    ]
     assert sorted(p.stem for p in (root / "images").iterdir()) == ["a", "b", "c"]  # stale.png gone
     assert not list(root.glob(".convert-*"))
 

@@ -18,8 +18,9 @@ described in :mod:`seaSky.data.convert_formats`.
   ``--seed`` (0), except video frames (smd-mat), whose frames are split per video in time order (the first
   80 % train, then val, then test), as neighbouring frames are near duplicates; ``--split all`` writes no
   split files: every image is for evaluation (``data.split=all``).
-* A non-empty ROOT is refused unless ``--overwrite``, which replaces only its images/, masks/, splits/ and
-  meta.csv. Nothing in ROOT changes unless the whole conversion succeeds.
+* A non-empty ROOT is refused unless ``--overwrite``, which replaces only the images/, masks/, splits/ and
+  meta.csv that an earlier conversion wrote (a user's own are refused, never replaced). Nothing in ROOT
+  changes unless the whole conversion succeeds.
 
 Exit status: 0 done and ROOT passes the check, 1 ROOT has check problems, 2 bad input or option (one line
 naming the file).
@@ -43,7 +44,7 @@ from seaSky.data.check import FolderCheck, add_split_fractions, check_folder, pr
 from seaSky.data.convert_formats import READERS, Item, Options
 from seaSky.data.folder import IMAGE_SUFFIXES, SPLITS
 from seaSky.errors import EXIT_USER_ERROR, ConfigError, DataError, SeaSkyError
-from seaSky.io import atomic_write, remove_outputs, write_csv
+from seaSky.io import atomic_write, earlier_outputs, record_outputs, remove_outputs, write_csv
 
 OUTPUTS = ("images", "masks", "splits", "meta.csv")
 META_COLUMNS = ("stem", "y_left", "y_right", "line_y_left", "line_y_right", "source")
@@ -164,6 +165,8 @@ def _check_root(root: Path, sources: Sequence[Path], overwrite: bool) -> None:
             f"{root}: is not empty; pass --overwrite to replace its images/, masks/, splits/ and meta.csv "
             "(nothing else in it is deleted) or choose another ROOT"
         )
+    if overwrite:  # only an earlier conversion's: a user's own images/ or masks/ are never replaced
+        earlier_outputs(root, OUTPUTS, overwrite=True, other="ROOT")
 
 
 def convert(
@@ -225,6 +228,7 @@ def convert(
         if not sources:
             raise DataError(f"{src}: no frames to convert")
         remove_outputs([root / name for name in OUTPUTS if (root / name).exists()])
+        record_outputs(root, OUTPUTS)
         os.replace(stage / "images", root / "images")
         os.replace(stage / "masks", root / "masks")
     except BaseException:
