@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from seaSky.render import physics
@@ -110,3 +111,67 @@ def paint_coast(
         radiance[mask] = (tau * physics.planck(temp[mask]) + (1 - tau) * b_atm).astype(np.float32)
         obj |= mask
     return e_front if drawn else None
+
+
+def haze_foot(
+    radiance: np.ndarray,
+    coast_mask: np.ndarray,
+    elev: np.ndarray,
+    e_front: float,
+    coast: CoastParams,
+    target: float,
+) -> None:
+    """A low haze over the foot of the hills (in place): the land's radiance moves ``haze_depth`` of the way
+    to ``target`` (the water's brightness at the waterline) at the foot, less and less higher up (e-folding
+    over ``haze_height`` x the land's height), so the foot blends into the water."""
+    scale = np.float32(coast.haze_height * math.radians(coast.land_height_deg))
+    above = np.maximum(elev[coast_mask] - np.float32(e_front), np.float32(0.0))
+    weight = np.float32(coast.haze_depth) * np.exp(-above / scale)
+    radiance[coast_mask] += weight * (np.float32(target) - radiance[coast_mask])
+
+
+def calm_water(coast: CoastParams, az: np.ndarray, dist: np.ndarray, d_front: float) -> np.ndarray:
+    """0..1 per pixel: the calm water in the lee of a near coast, 1 from its waterline out to 0.7 x
+    ``calm_width`` x its distance, fading out by ``calm_width`` x its distance, within the coast's azimuth
+    extent (soft at its ends)."""
+    width_m = np.float32(coast.calm_width * d_front)
+    out_front = np.maximum(np.float32(d_front) - dist, np.float32(0.0))
+    along = np.abs(np.degrees(az) - np.float32(coast.land_centre_deg)) / np.float32(
+        0.5 * coast.land_width_deg
+    )
+    inside = np.clip((1.0 - along) * 5.0, 0.0, 1.0)
+    fade = np.clip((width_m - out_front) / (np.float32(0.3) * width_m), 0.0, 1.0)
+    return (fade * fade * (3 - 2 * fade) * inside).astype(np.float32)
+
+
+def coast_mirror(
+    land: np.ndarray,
+    coast_mask: np.ndarray,
+    cam: Camera,
+    elev: np.ndarray,
+    dist: np.ndarray,
+    d_front: float,
+    calm: np.ndarray,
+):
+    """The water's mirror image of a near coast, as a function of the mirrored rays' elevation (deg) giving
+    (radiance, hit) like a harbour's mirror: a ray leaving the water at ``dist`` at that elevation meets the
+    coast's plane at ``d_front`` at a height whose elevation seen from the camera is looked up in the
+    painted ``land`` radiance, shifted up the frame (roll included) from the water pixel. Only the calm water
+    (``calm`` > 0.5) mirrors it: rough water smears the image into the mean it has with the sky."""
+    height, width = elev.shape
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    roll = math.radians(cam.roll_deg)
+    sin_r, cos_r = np.float32(math.sin(roll)), np.float32(math.cos(roll))
+    front = (dist < np.float32(d_front)) & (calm > 0.5)
+    run = np.maximum(np.float32(d_front) - dist, np.float32(0.0))
+    solid = coast_mask.astype(np.float32)
+
+    def mirror(refl_elev_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rise = run * np.tan(np.radians(refl_elev_deg)) - np.float32(cam.height_m)
+        up = (np.arctan(rise / np.float32(d_front)) - elev) * np.float32(cam.focal_px)
+        map_x, map_y = xs - sin_r * up, ys - cos_r * up
+        radiance = cv2.remap(land, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        hit = cv2.remap(solid, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return radiance, (hit > 0.5) & front
+
+    return mirror

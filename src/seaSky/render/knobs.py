@@ -21,7 +21,7 @@ LOG_UNIFORM_KNOBS = (
     "camera_height_m", "extinction_km", "fog_visibility_km", "cloud_base_m", "swell_wavelength_m",
     "land_height_deg", "land_distance_factor", "land_strip_deg", "vessel_length_m", "vessel_distance_m",
     "buoy_distance_m", "agc_plateau", "display_gamma", "shore_camera_height_m", "shore_waterline_m",
-    "surf_width_m", "glare_width_deg", "harbour_distance_m",
+    "surf_width_m", "glare_width_deg", "harbour_distance_m", "coast_calm_width", "faint_extinction_km",
 )  # fmt: skip
 
 
@@ -97,6 +97,34 @@ class SceneConfig:
     own_bow_prob: float
     own_railing_prob: float
     own_vessel_temp_offset_k: Range
+    own_deck_prob: float
+    own_cabin_prob: float
+    own_person_prob: float
+    person_temp_offset_k: Range
+    # water at the foot of a near coast, haze over the foot of the hills
+    coast_calm_prob: float
+    coast_calm_width: Range
+    coast_calm_wind: Range
+    coast_haze_prob: float
+    coast_haze_depth: Range
+    coast_haze_height: Range
+    # faint horizons: a humid marine layer at the sea's temperature
+    faint_horizon_prob: float
+    faint_step_k: Range
+    faint_extinction_km: Range
+    # texture of sea and clouds
+    sea_streak_prob: float
+    sea_streak_slope: Range
+    sea_streak_aspect: Range
+    soft_cloud_prob: float
+    cloud_softness: Range
+    soft_cloud_emissivity: Range
+    # water-only views: the camera pitched down, strong brightness gradients
+    water_only_prob: float
+    water_only_vignetting: Range
+    water_only_glitter_prob: float
+    water_only_glitter_k: Range
+    water_only_side_k: Range
     # harbour seen from a boat: quays, buildings, bridges, moored boats, reflections
     harbour_prob: float
     harbour_camera_height_m: Range

@@ -27,6 +27,7 @@ class CameraParams:
     horizon_row_target: float  # horizon row in the centre column / (H - 1) that the pitch was set for
     pitch_deg: float
     distortion_k1: float
+    water_only: bool = False  # pitched down: only water in view, no horizon (see apply_water_only)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class AtmosphereParams:
     cloud_base_m: float
     cloud_temp_k: float
     cloud_emissivity: float
+    cloud_softness: float = 0.8  # width of the clouds' edges in texture std (soft clouds: wider)
+    faint: bool = False  # a humid marine layer at the sea's temperature (see apply_faint_horizon)
 
     @property
     def extinction_per_m(self) -> float:
@@ -71,6 +74,11 @@ class SeaParams:
     glint_strength_k: float  # 0 without glint
     sun_elevation_deg: float
     sun_azimuth_deg: float
+    streaks: bool = False  # wind ripples as fine horizontal streaks in perspective
+    streak_slope: float = 0.0  # their rms slope / the Cox-Munk slope
+    streak_aspect: float = 10.0  # length / height of a streak
+    side_k: float = 0.0  # brightness-temperature fall of the water towards one side (water-only views)
+    side_sign: int = 1  # +1: the right side darker, -1: the left
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,10 @@ class CoastParams:
     land_sunlit_k: float
     land_strip_deg: float
     land_strip_k: float
+    calm_width: float = 0.0  # width of the calm water in front of a near coast / its distance; 0: none
+    calm_wind: float = 1.0  # wind over the calm water / the scene's wind
+    haze_depth: float = 0.0  # share of the land's contrast to the water the haze takes at the foot; 0: none
+    haze_height: float = 0.5  # height over which the haze thins out / the land's height
 
 
 @dataclass(frozen=True)
@@ -151,6 +163,20 @@ class OwnVesselParams:
     railing_row: float  # the top rail's height above the bottom edge / H
     railing_tilt: float  # the rail's rise across the frame / H
     railing_posts: int
+    own_deck: bool = False
+    deck_side: int = -1  # -1: from the lower left corner, +1: the lower right
+    deck_bottom: float = 0.5  # where the deck's edge meets the bottom edge, from the corner / W
+    deck_side_height: float = 0.3  # where it meets the side edge, above the bottom / H
+    deck_sheer: float = 0.0  # bend of the edge (the gunwale's sheer) / H
+    own_cabin: bool = False
+    cabin_side: int = 1  # -1: from the left edge, +1: from the right
+    cabin_width: float = 0.2  # / W at the bottom edge
+    cabin_top: float = 0.2  # row of the cabin's top / H (below 0: above the frame)
+    cabin_slant: float = 0.0  # the edge's run across its height / W
+    own_person: bool = False
+    person_x: float = 0.5  # / W
+    person_height: float = 0.5  # from the bottom edge to the top of the head / H
+    person_temp_offset_k: float = 5.0  # clothes minus air temperature
 
 
 @dataclass(frozen=True)
@@ -237,6 +263,10 @@ class Streams:
     own_vessel: np.random.Generator
     harbour: np.random.Generator
     light: np.random.Generator
+    coast_water: np.random.Generator
+    faint: np.random.Generator
+    texture: np.random.Generator
+    water_only: np.random.Generator
 
     @classmethod
     def of(cls, seed: int) -> Streams:
@@ -394,7 +424,28 @@ def sample_own_vessel_params(rng: np.random.Generator, cfg: SceneConfig) -> OwnV
         railing_row=float(rng.uniform(0.05, 0.3)),
         railing_tilt=float(rng.uniform(-0.08, 0.08)),
         railing_posts=int(rng.integers(2, 9)),
+        **_own_vessel_extras(rng, cfg, present),
     )
+
+
+def _own_vessel_extras(rng: np.random.Generator, cfg: SceneConfig, present: bool) -> dict:
+    """Draw the deck, cabin and person of an own-vessel scene (every value drawn in every scene)."""
+    return {
+        "own_deck": present and bool(rng.random() < cfg.own_deck_prob),
+        "deck_side": -1 if rng.random() < 0.5 else 1,
+        "deck_bottom": float(rng.uniform(0.25, 1.1)),
+        "deck_side_height": float(rng.uniform(0.1, 0.6)),
+        "deck_sheer": float(rng.uniform(-0.05, 0.08)),
+        "own_cabin": present and bool(rng.random() < cfg.own_cabin_prob),
+        "cabin_side": -1 if rng.random() < 0.5 else 1,
+        "cabin_width": float(rng.uniform(0.08, 0.4)),
+        "cabin_top": float(rng.uniform(-0.2, 0.6)),
+        "cabin_slant": float(rng.uniform(-0.08, 0.08)),
+        "own_person": present and bool(rng.random() < cfg.own_person_prob),
+        "person_x": float(rng.uniform(0.1, 0.9)),
+        "person_height": float(rng.uniform(0.25, 0.75)),
+        "person_temp_offset_k": uniform(rng, cfg.person_temp_offset_k),
+    }
 
 
 def sample_scene_params(
@@ -519,7 +570,7 @@ def sample_scene_params(
     if harbour.harbour:  # calm harbour water; the quay is the land (no coast beside it)
         sea = dataclasses.replace(sea, wind_ms=harbour.harbour_wind_ms)
         coast = dataclasses.replace(coast, land=False)
-    return after_sunset(
+    params = after_sunset(
         SceneParams(
             camera,
             atmosphere,
@@ -535,3 +586,119 @@ def sample_scene_params(
             pipeline,
         )
     )
+    params = apply_texture(streams.texture, cfg, params)
+    params = apply_coast_water(streams.coast_water, cfg, params)
+    params = apply_water_only(streams.water_only, cfg, params, width, height)
+    return apply_faint_horizon(streams.faint, cfg, params)
+
+
+def apply_texture(rng: np.random.Generator, cfg: SceneConfig, params: SceneParams) -> SceneParams:
+    """Draw the sea's streak texture and soft clouds (from their own random stream)."""
+    streaks = bool(rng.random() < cfg.sea_streak_prob)
+    slope, aspect = uniform(rng, cfg.sea_streak_slope), uniform(rng, cfg.sea_streak_aspect)
+    soft = bool(rng.random() < cfg.soft_cloud_prob)
+    softness, thin = uniform(rng, cfg.cloud_softness), uniform(rng, cfg.soft_cloud_emissivity)
+    atm = params.atmosphere
+    if soft and atm.clouds:
+        atm = dataclasses.replace(atm, cloud_softness=softness, cloud_emissivity=atm.cloud_emissivity * thin)
+    sea = dataclasses.replace(params.sea, streaks=streaks, streak_slope=slope, streak_aspect=aspect)
+    return dataclasses.replace(params, atmosphere=atm, sea=sea)
+
+
+def apply_coast_water(rng: np.random.Generator, cfg: SceneConfig, params: SceneParams) -> SceneParams:
+    """Draw the calm water in front of a near coast and the haze over its foot (their own stream)."""
+    calm = bool(rng.random() < cfg.coast_calm_prob)
+    width, wind = log_uniform(rng, cfg.coast_calm_width), uniform(rng, cfg.coast_calm_wind)
+    haze = bool(rng.random() < cfg.coast_haze_prob)
+    depth, height = uniform(rng, cfg.coast_haze_depth), uniform(rng, cfg.coast_haze_height)
+    coast = params.coast
+    if not coast.land:
+        return params
+    near = coast.land_distance_factor < 1.0
+    coast = dataclasses.replace(
+        coast,
+        calm_width=width if calm and near else 0.0,
+        calm_wind=wind,
+        haze_depth=depth if haze else 0.0,
+        haze_height=height,
+    )
+    return dataclasses.replace(params, coast=coast)
+
+
+def apply_faint_horizon(rng: np.random.Generator, cfg: SceneConfig, params: SceneParams) -> SceneParams:
+    """A faint horizon (from its own random stream): a humid marine layer brings the lower atmosphere to the
+    sea's temperature (within ``faint_step_k``) and shortens the extinction length, so the near-horizon
+    sky (emissivity ~1 there) and the far sea (grazing emissivity falling, mirroring that sky, seen
+    through the haze) are nearly equally bright. Not in shore, harbour or water-only views."""
+    on = bool(rng.random() < cfg.faint_horizon_prob)
+    step, extinction_km = uniform(rng, cfg.faint_step_k), log_uniform(rng, cfg.faint_extinction_km)
+    if not on or params.shore.shore or params.harbour.harbour or params.camera.water_only:
+        return params
+    atm = dataclasses.replace(
+        params.atmosphere,
+        atm_temp_k=params.sea.sea_temp_k - step,
+        extinction_km=min(params.atmosphere.extinction_km, extinction_km),
+        faint=True,
+    )
+    return dataclasses.replace(params, atmosphere=atm)
+
+
+def apply_water_only(
+    rng: np.random.Generator, cfg: SceneConfig, params: SceneParams, width: int, height: int
+) -> SceneParams:
+    """A water-only view (from its own random stream): the camera pitched down until the horizon is above
+    the frame in every column (not in shore or harbour views; no coast), with strong vignetting, a sun-glitter
+    patch in view by day, and the water darker towards one side."""
+    on = bool(rng.random() < cfg.water_only_prob)
+    lift = float(rng.uniform(0.05, 0.8))  # the horizon's height above the top edge / (H - 1)
+    vignetting = uniform(rng, cfg.water_only_vignetting)
+    glitter = bool(rng.random() < cfg.water_only_glitter_prob)
+    glitter_k = uniform(rng, cfg.water_only_glitter_k)
+    glitter_row, glitter_az = float(rng.uniform(0.15, 0.85)), float(rng.uniform(-0.4, 0.4))
+    side_k, side_sign = uniform(rng, cfg.water_only_side_k), 1 if rng.random() < 0.5 else -1
+    if not on or params.shore.shore or params.harbour.harbour:
+        return params
+    camera = _pitched_down(params.camera, width, height, lift)
+    cam = geometry.Camera(
+        width, height, camera.hfov_deg, camera.camera_height_m, camera.roll_deg, camera.pitch_deg,
+        camera.distortion_k1,
+    )  # fmt: skip
+    elev = float(geometry.ray_angles(cam, np.array((width - 1) / 2), np.array(glitter_row * (height - 1)))[0])
+    day = params.light.time_of_day == "day"
+    sea = dataclasses.replace(
+        params.sea,
+        glint=glitter and day,
+        glint_strength_k=glitter_k if glitter and day else 0.0,
+        sun_elevation_deg=float(np.clip(-math.degrees(elev + cam.dip_rad), 1.0, 80.0)),
+        sun_azimuth_deg=glitter_az * camera.hfov_deg,
+        side_k=side_k,
+        side_sign=side_sign,
+    )
+    return dataclasses.replace(
+        params,
+        camera=camera,
+        sea=sea,
+        coast=dataclasses.replace(params.coast, land=False),
+        glare=dataclasses.replace(params.glare, glare=False),
+        sensor=dataclasses.replace(params.sensor, vignetting=vignetting),
+    )
+
+
+def _pitched_down(camera: CameraParams, width: int, height: int, lift: float) -> CameraParams:
+    """The camera pitched so that the horizon lies ``lift`` x (H - 1) or more above the top edge in every
+    column (roll and distortion included)."""
+    row = -lift
+    while True:
+        pitch = geometry.pitch_for_horizon_row(width, height, camera.hfov_deg, camera.camera_height_m, row)
+        cam = geometry.Camera(
+            width,
+            height,
+            camera.hfov_deg,
+            camera.camera_height_m,
+            camera.roll_deg,
+            pitch,
+            camera.distortion_k1,
+        )
+        if geometry.horizon_rows(cam).max() < -1.0:
+            return dataclasses.replace(camera, horizon_row_target=row, pitch_deg=pitch, water_only=True)
+        row -= 0.25

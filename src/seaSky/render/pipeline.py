@@ -15,7 +15,7 @@ import numpy as np
 from seaSky.errors import ConfigError
 from seaSky.render import geometry, harbour, own_vessel, physics, sensor, shore, surfaces, truth
 from seaSky.render.camera import camera_output
-from seaSky.render.coast import paint_coast
+from seaSky.render.coast import calm_water, coast_mirror, haze_foot, paint_coast
 from seaSky.render.floating import FloatingObject, behind_coast, draw_object, sample_objects
 from seaSky.render.knobs import SceneConfig
 from seaSky.render.params import CameraPipelineParams, SceneParams, Streams, sample_scene_params
@@ -120,6 +120,33 @@ def render_scene(seed: int, width: int = 320, height: int = 256, scene: SceneCon
     return render_params(params, width, height, cfg, rng, streams)
 
 
+def _coast_water(
+    params: SceneParams,
+    cam: geometry.Camera,
+    elev: np.ndarray,
+    az: np.ndarray,
+    plane: geometry.WaterPlane,
+    sky: np.ndarray,
+    coast_mask: np.ndarray,
+    e_front: float,
+    reflected,
+) -> tuple:
+    """Haze over the coast's foot (in ``sky``, in place), and the calm water in front of a near coast with
+    its mirror of the coast: (mirror or None, calm or None)."""
+    c, atm = params.coast, params.atmosphere
+    d_front = c.land_distance_factor * cam.horizon_distance_m
+    if c.haze_depth > 0:
+        beta = max(-e_front - cam.dip_rad, 1.0 / cam.focal_px)
+        b_path = float(physics.planck(atm.air_temp_k if atm.fog else atm.atm_temp_k))
+        dist = min(d_front, cam.horizon_distance_m)
+        target = surfaces.water_brightness(params.sea, beta, reflected, dist, atm.extinction_per_m, b_path)
+        haze_foot(sky, coast_mask, elev, e_front, c, target)
+    if c.calm_width <= 0 or e_front >= -cam.dip_rad:
+        return None, None
+    calm = calm_water(c, az, plane.dist, d_front)
+    return coast_mirror(sky, coast_mask, cam, elev, plane.dist, d_front, calm), calm
+
+
 def render_params(
     params: SceneParams,
     width: int,
@@ -142,18 +169,19 @@ def render_params(
     sky, reflected = surfaces.sky_radiance(rng, atm, elev, az, cam.focal_px)
     b_atm = float(physics.planck(atm.atm_temp_k))
     obj = np.zeros((height, width), bool)
-    front_waterline = None
+    # air path between camera and water: clear-air extinction plus fog, emitting like the lower atmosphere
+    k_ext = atm.extinction_per_m
+    b_path = np.float32(float(physics.planck(atm.air_temp_k)) if atm.fog else b_atm)
+    plane = geometry.water_plane(cam, elev, az)
+    front_waterline, mirror, calm = None, None, None
     if params.coast.land:
         coast_rng = rng if frame.coast_rng is None else frame.coast_rng
         front_waterline = paint_coast(coast_rng, params.coast, atm, cam, elev, az, sky, obj, b_atm)
         if front_waterline is not None:
             floating = [o for o in floating if not behind_coast(o, params.coast, cam.horizon_distance_m)]
+            mirror, calm = _coast_water(params, cam, elev, az, plane, sky, obj, front_waterline, reflected)
     coast = obj.copy()
-    plane = geometry.water_plane(cam, elev, az)
-    # air path between camera and water: clear-air extinction plus fog, emitting like the lower atmosphere
-    k_ext = atm.extinction_per_m
-    b_path = np.float32(float(physics.planck(atm.air_temp_k)) if atm.fog else b_atm)
-    structures, mirror = [], None
+    structures = []
     if params.harbour.harbour:
         harbour_scene = harbour.HarbourScene.sample(streams.harbour, cfg, params, b_path)
         structures = harbour_scene.draw(cam, elev, az, sky, obj)
@@ -165,8 +193,9 @@ def render_params(
         beach &= sea_geom
         floating = [o for o in floating if not shore.on_beach(o, params.shore)]
     sea = surfaces.sea_radiance(
-        rng, sea_params, cam, elev, az, reflected, floating, plane, surf, params.glare, mirror, frame.time_s
-    )
+        rng, sea_params, cam, elev, az, reflected, floating, plane, surf, params.glare, mirror, frame.time_s,
+        streams.texture, calm, params.coast.calm_wind,
+    )  # fmt: skip
     if beach is not None:
         sand = shore.beach_radiance(streams.shore, params.shore, atm.air_temp_k, reflected, (height, width))
         sea = np.where(beach, sand, sea)

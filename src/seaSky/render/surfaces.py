@@ -60,7 +60,7 @@ def sky_radiance(
         tan_e = np.tan(e)
         r = np.minimum(np.float32(atm.cloud_base_m) / tan_e, np.float32(200e3))
         cloud_tex = _remap(tex, r * np.sin(az) / texel, r * np.cos(az) / texel + 37.0, cv2.INTER_CUBIC)
-        cov = _smoothstep((cloud_tex - thr) / 0.8)
+        cov = _smoothstep((cloud_tex - thr) / np.float32(atm.cloud_softness))
         footprint = r * r / (atm.cloud_base_m * focal) / texel
         att = np.exp(-0.5 * (footprint / 3.0) ** 2)
         cov = att * cov + (1 - att) * np.float32(atm.cloud_cover)
@@ -98,12 +98,18 @@ def sea_radiance(
     glare: GlareParams | None = None,
     mirror=None,
     time_s: float = 0.0,
+    texture_rng: np.random.Generator | None = None,
+    calm: np.ndarray | None = None,
+    calm_wind: float = 1.0,
 ) -> np.ndarray:
     """Sea radiance per pixel (meaningful below the horizon) on the water ``plane``; ``surf``: the foam
     cover of a surf zone (:mod:`seaSky.render.shore`), or None; ``glare``: a broad bright source mirrored
     by the water (drawn when ``glare.glare``); ``mirror``: a function of the mirrored rays' elevation
     (deg) giving (radiance, hit) of structures the water mirrors instead of the sky, or None; ``time_s``:
-    the swell's clock (each component travels at its deep-water phase speed, omega = sqrt(g k))."""
+    the swell's clock (each component travels at its deep-water phase speed, omega = sqrt(g k));
+    ``texture_rng``: the stream of the perspective streaks (``sea.streaks``); ``calm``: 0..1 per pixel, water
+    calmed in the lee of a coast (smaller slopes, the emissivity of ``calm_wind`` x the wind), or
+    None."""
     dip, d_h = cam.dip_rad, cam.horizon_distance_m
     beta = np.maximum(-elev - np.float32(dip), np.float32(0.0))
     gx, gz, fz, fx = plane.gx, plane.gz, plane.fz, plane.fx
@@ -127,13 +133,23 @@ def sea_radiance(
     att_t = np.exp(-0.5 * (fz / (3 * texel)) ** 2)
     s_view += np.float32(0.6 * cm_sigma) * _remap(tex, gx / (2.5 * texel), gz / texel) * att_t
     # unresolved roughness near the horizon: streaks parallel to it
-    streak = fractal_noise(
-        rng, *elev.shape, base_cells=2, octaves=6, persistence=0.7, aspect=6.0, work_scale=2
-    )
-    s_view += np.float32(0.25 * cm_sigma) * streak * (1 - att_t)
+    if sea.streaks and texture_rng is not None:
+        streak = perspective_streaks(texture_rng, beta * np.float32(cam.focal_px), az, cam.focal_px, sea)
+        s_view += np.float32(sea.streak_slope * cm_sigma) * streak * (1 - att_t)
+    else:
+        streak = fractal_noise(
+            rng, *elev.shape, base_cells=2, octaves=6, persistence=0.7, aspect=6.0, work_scale=2
+        )
+        s_view += np.float32(0.25 * cm_sigma) * streak * (1 - att_t)
+    if calm is not None:
+        s_view *= 1 - np.float32(0.95) * calm
+        s_cross *= 1 - np.float32(0.95) * calm
     tilt = np.degrees(np.arctan(s_view))
     theta_inc = np.float32(90.0) - np.degrees(beta)
     eps = physics.sea_emissivity(np.clip(theta_inc - tilt, 0, 90), sea.wind_ms)
+    if calm is not None:
+        still = physics.sea_emissivity(np.clip(theta_inc - tilt, 0, 90), calm_wind * sea.wind_ms)
+        eps = eps + calm * (still - eps)
     if sea.slick_cover > 0:
         # slicks: surface films damp the short wind waves in patches stretched across the line of sight;
         # the calmer water there has a lower grazing-angle emissivity and mirrors the sky better (bands in
@@ -150,6 +166,9 @@ def sea_radiance(
     b_sea = float(physics.planck(sea.sea_temp_k))
     skin = fractal_noise(rng, *elev.shape, base_cells=3, octaves=4, aspect=4.0, work_scale=4)
     b_skin = np.float32(b_sea) + np.float32(physics.dplanck_dt(sea.sea_temp_k) * sea.skin_temp_var_k) * skin
+    if sea.side_k > 0:  # a cooler current or upwelling at one side of the view
+        side = np.tanh(az * np.float32(sea.side_sign / math.radians(0.3 * cam.hfov_deg)))
+        b_skin = b_skin - np.float32(0.5 * physics.dplanck_dt(sea.sea_temp_k) * sea.side_k) * (side + 1)
     mirrored = reflected(np.float32(90.0) - refl_elev)
     if mirror is not None:
         structure, hit = mirror(refl_elev)
@@ -204,6 +223,24 @@ def sea_radiance(
     return radiance
 
 
+def perspective_streaks(
+    rng: np.random.Generator, below_px: np.ndarray, az: np.ndarray, focal: float, sea: SeaParams
+) -> np.ndarray:
+    """Unit-std slopes of the unresolved wind ripples: horizontal streaks about 1.5 px tall at the horizon
+    (``below_px``: px below it), growing in perspective below it (height h0 (1 + b / b1), b1 = 0.15 focal),
+    ``sea.streak_aspect`` times longer than tall; two octaves."""
+    tex = periodic_noise(rng, 128, slope=1.0, k_min=3.0)
+    b1 = np.float32(0.15 * focal)
+    grow = np.float32(1.0) + below_px / b1
+    x_px = az * np.float32(focal)
+    out = np.zeros_like(below_px)
+    for h0, weight, shift in ((1.5, 1.0, 0.0), (4.5, 0.6, 61.0)):
+        rows = np.log1p(below_px / b1) * (b1 / np.float32(h0))  # texels down from the horizon
+        along = x_px / (np.float32(sea.streak_aspect * h0) * grow)
+        out += np.float32(weight) * _remap(tex, along + np.float32(shift), rows + np.float32(shift))
+    return out / np.float32(math.hypot(1.0, 0.6))
+
+
 def _mirrored_source(
     refl_elev: np.ndarray,
     refl_az: np.ndarray,
@@ -219,3 +256,16 @@ def _mirrored_source(
         (refl_az - azimuth_deg) * math.cos(math.radians(elevation_deg))
     ) ** 2
     return np.float32(gain) * np.exp(-d2 / denominator)
+
+
+def water_brightness(
+    sea: SeaParams, beta_rad: float, reflected, dist_m: float, k_ext: float, b_path: float
+) -> float:
+    """Mean radiance of the open water seen at depression ``beta_rad`` below the horizon at ``dist_m``
+    (no texture): emission at the wind-roughened emissivity, the mirrored sky, the air path."""
+    beta_deg = np.float32(math.degrees(beta_rad))
+    eps = float(physics.sea_emissivity(np.array([90.0 - beta_deg], np.float32), sea.wind_ms)[0])
+    sky = float(reflected(np.array([90.0 - beta_deg], np.float32))[0])
+    water = eps * float(physics.planck(sea.sea_temp_k)) + (1.0 - eps) * sky
+    tau = math.exp(-dist_m * k_ext)
+    return tau * water + (1.0 - tau) * b_path
