@@ -236,6 +236,7 @@ def test_a_bad_out_is_one_line_before_exporting(
         / "sub"
         / "m.onnx": f"{tmp_path / 'afile'} is a file, not a folder; choose another out",
         Path("/sys/seaSky-test.onnx"): "cannot write into /sys (Permission denied); choose another out",
+        tmp_path / "model.ckpt": "an ONNX model's file name ends in .onnx",  # e.g. adapt's recorded output
     }
     for out, message in cases.items():
         with pytest.raises(ConfigError) as err:

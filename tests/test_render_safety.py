@@ -5,7 +5,6 @@ and with overwrite=true replaced only once the new one is complete. Likewise for
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -167,20 +166,27 @@ def test_a_sequence_is_kept_refused_or_replaced_like_a_set(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["seq", "stills"]
 
 
-def test_a_preview_replaces_a_file_only_with_overwrite(tmp_path: Path) -> None:
+def test_a_preview_replaces_only_its_own_file_and_only_with_overwrite(tmp_path: Path) -> None:
     sheet = tmp_path / "docs" / "preview.png"
     sheet.parent.mkdir()
     sheet.write_bytes(b"a picture the user made")
-    cfg = render_cfg(tmp_path / "out", "preview=true", "preview_n=2", f"preview_path={sheet}")
-    with pytest.raises(ConfigError, match="preview_path.*overwrite=true"):
-        run(cfg)
+    for overwrite in ("false", "true"):  # not seaSky's: never replaced
+        cfg = render_cfg(
+            tmp_path / "out", "preview=true", "preview_n=2", f"preview_path={sheet}", f"overwrite={overwrite}"
+        )
+        with pytest.raises(ConfigError, match="preview_path .* seaSky did not write it"):
+            run(cfg)
     assert sheet.read_bytes() == b"a picture the user made"
     with pytest.raises(ConfigError, match="is a folder"):
         run(render_cfg(tmp_path / "out", "preview=true", f"preview_path={sheet.parent}", "overwrite=true"))
-    run(
-        render_cfg(tmp_path / "out", "preview=true", "preview_n=2", f"preview_path={sheet}", "overwrite=true")
-    )
-    assert sheet.read_bytes().startswith(b"\x89PNG") and sorted(os.listdir(sheet.parent)) == ["preview.png"]
+    mine = tmp_path / "sheets" / "preview.png"
+    run(render_cfg(tmp_path / "out", "preview=true", "preview_n=2", f"preview_path={mine}"))
+    first = mine.read_bytes()
+    with pytest.raises(ConfigError, match="preview_path.*overwrite=true"):  # seaSky's own: with overwrite
+        run(render_cfg(tmp_path / "out", "preview=true", "preview_n=2", f"preview_path={mine}"))
+    assert mine.read_bytes() == first
+    run(render_cfg(tmp_path / "out", "preview=true", "preview_n=3", f"preview_path={mine}", "overwrite=true"))
+    assert mine.read_bytes().startswith(b"\x89PNG") and mine.read_bytes() != first
 
 
 def test_a_set_can_follow_a_preview_into_the_same_folder(tmp_path: Path) -> None:

@@ -107,3 +107,31 @@ def test_a_misspelt_key_on_the_command_line_exits_2_with_one_line() -> None:
         "ConfigError: preset.cloud_prb: no such key; did you mean preset.cloud_prob? (to add a "
         "new key, write +preset.cloud_prb=...)"
     ]
+
+
+def test_overwrite_never_removes_the_model_a_fine_tune_starts_from(tmp_path: Path, data_dir: Path) -> None:
+    run = tmp_path / "run"
+    first = train(make_cfg(run, data_dir, [*TINY, "trainer.max_epochs=1"]))
+    before = _snapshot(run)
+    again = [*TINY, "trainer.max_epochs=1", "overwrite=true", f"init_from={first['ckpt_best']}"]
+    with pytest.raises(
+        ConfigError, match=r"init_from=.*: lies in .*checkpoints, an output of the earlier run"
+    ):
+        train(make_cfg(run, data_dir, again))
+    assert _snapshot(run) == before
+
+
+def test_a_refused_run_leaves_the_earlier_runs_hydra_config_as_it_was(tmp_path: Path, data_dir: Path) -> None:
+    run = tmp_path / "run"
+    train(make_cfg(run, data_dir, [*TINY, "trainer.max_epochs=1"]))
+    (run / ".hydra").mkdir()
+    (run / ".hydra" / "config.yaml").write_text("the earlier run's config\n")
+    before = _snapshot(run)
+    done = run_cli("train", *TINY, f"paths.data_dir={data_dir}", f"hydra.run.dir={run}")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"ConfigError: {run}: holds the outputs of an earlier run (checkpoints/, results.json")
+    )
+    assert _snapshot(run) == before  # Hydra wrote this run's .hydra/ over it before

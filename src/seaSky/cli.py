@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from seaSky.errors import EXIT_USER_ERROR
+from seaSky.errors import EXIT_USER_ERROR, SeaSkyError, one_line
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -31,6 +31,9 @@ def run_cli(main: Callable[[], object]) -> None:
         main()
     except (ConfigCompositionException, MissingConfigException, OverrideParseException) as err:
         print(f"ConfigError: {command_line_error(err)}", file=sys.stderr)
+        raise SystemExit(EXIT_USER_ERROR) from None
+    except SeaSkyError as err:  # raised again after a multirun job, or by a Hydra callback before the run
+        print(one_line(err), file=sys.stderr)
         raise SystemExit(EXIT_USER_ERROR) from None
 
 

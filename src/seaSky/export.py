@@ -113,6 +113,8 @@ def check_out(out: Path, overwrite: bool = False) -> None:
     where seaSky wrote it (the folder's manifest)."""
     if out.is_dir():
         raise ConfigError(f"out={out}: is a folder; give the file to write, e.g. out={out / 'model.onnx'}")
+    if out.suffix.lower() != ".onnx":  # the manifest is the folder's: never replace another command's output
+        raise ConfigError(f"out={out}: an ONNX model's file name ends in .onnx; choose another out")
     folder = out.absolute().parent
     while not folder.exists() and folder != folder.parent:  # the folders still to be made
         folder = folder.parent

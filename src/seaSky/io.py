@@ -101,8 +101,9 @@ def earlier_outputs(
     if foreign:
         listed = ", ".join(p.name + ("/" if p.is_dir() else "") for p in foreign)
         raise ConfigError(
-            f"{folder}: holds {listed}, which seaSky did not write; seaSky never replaces files it did not "
-            f"write (not even with overwrite=true): move them or choose another {other}"
+            f"{folder}: holds {listed}, which seaSky did not write (or a seaSky older than its record of "
+            f"outputs, {MANIFEST}); seaSky never replaces files it did not write (not even with "
+            f"overwrite=true): move them or choose another {other}"
         )
     if found and not overwrite:
         listed = ", ".join(p.name + ("/" if p.is_dir() else "") for p in found)

@@ -14,7 +14,6 @@ sets the network, whose weights the checkpoint replaces.
 from __future__ import annotations
 
 import logging
-import os
 import shlex
 import time
 from pathlib import Path
@@ -31,18 +30,17 @@ from seaSky.checkpoint_io import AtomicCheckpointIO
 from seaSky.cli import run_cli
 from seaSky.config import instantiate, register_resolvers, resolved_config, use_trained_input
 from seaSky.errors import exit_on_error
-from seaSky.io import earlier_outputs, record_outputs, remove_outputs, write_json
+from seaSky.io import write_json
 from seaSky.model.checkpoint import load_trained
 from seaSky.model.module import SeaSkyModule
 from seaSky.paths import CONFIG_DIR
 from seaSky.preflight import check_train_config, resolve_ckpt_path
 from seaSky.pretrained import resolve_checkpoint
+from seaSky.run_dir import claim_run_dir
 
 log = logging.getLogger(__name__)
 register_resolvers()
 
-# what a training run writes in its run dir (besides Hydra's .hydra/ and train.log)
-OUTPUTS = ("checkpoints", "results.json", "metrics.csv", "curves.png", "predictions.png", "csv", "wandb")
 # what defines a network's weights: taken from the init_from model
 NETWORK_KEYS = ("arch", "in_channels", "depth", "base_channels", "up", "encoder")
 
@@ -62,8 +60,9 @@ def train(cfg: DictConfig) -> dict:
     output_dir = Path(cfg.paths.output_dir)
     check_train_config(cfg)  # before any data is loaded or rendered
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir, _experiment(cfg))
-    claim_run_dir(output_dir, ckpt_path, bool(cfg.get("overwrite")))
     source = init_source(cfg) if cfg.get("init_from") else None  # sets the network and input from it
+    init_path = resolve_checkpoint(str(cfg.init_from)) if cfg.get("init_from") else None
+    claim_run_dir(output_dir, ckpt_path, init_path, bool(cfg.get("overwrite")))  # nothing removed before
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
 
@@ -222,17 +221,6 @@ def resume_command(ckpt: Path | None) -> str:
     overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
     kept = [o for o in overrides if not o.lstrip("+~").startswith(("ckpt_path=", "overwrite="))]
     return shlex.join(["python", "-m", "seaSky.train", *kept, f"ckpt_path={ckpt}"])
-
-
-def claim_run_dir(output_dir: Path, ckpt_path: str | None, overwrite: bool) -> None:
-    """Refuse a run dir holding an earlier run's outputs (ConfigError) unless ``overwrite`` (replace those
-    seaSky wrote) or the run resumes a checkpoint of that dir; record what this run will write there."""
-    if int(os.environ.get("LOCAL_RANK", "0")) > 0:  # a DDP worker process: rank 0 has claimed the dir
-        return
-    resuming = bool(ckpt_path) and output_dir.resolve() in Path(ckpt_path).resolve().parents
-    if not resuming:
-        remove_outputs(earlier_outputs(output_dir, OUTPUTS, overwrite, other="hydra.run.dir"))
-    record_outputs(output_dir, OUTPUTS)
 
 
 def _save_source_candidate(trainer: L.Trainer, dirpath: Path) -> tuple[Path, float] | None:

@@ -15,8 +15,16 @@ from omegaconf import DictConfig, OmegaConf
 
 from seaSky.cli import run_cli
 from seaSky.errors import ConfigError, exit_on_error
+from seaSky.io import record_outputs, recorded_outputs
 from seaSky.paths import CONFIG_DIR
-from seaSky.render.dataset import STILLS, dataset_params, folder_state, scene_seed, write_dataset
+from seaSky.render.dataset import (
+    STILLS,
+    dataset_params,
+    folder_state,
+    is_rendered_set,
+    scene_seed,
+    write_dataset,
+)
 from seaSky.render.knobs import SceneConfig
 from seaSky.render.pipeline import render_scene
 from seaSky.render.preview import contact_sheet
@@ -45,7 +53,8 @@ def run(cfg: DictConfig) -> Path:
     if cfg.preview:
         check_preview_path(preview, overwrite)
     wants_set = cfg.stats or not cfg.preview  # preview=true alone renders no set
-    if wants_set and not (cfg.stats and (out / "dataset.json").exists()):  # stats=true reads an existing one
+    rendered = is_rendered_set(out)
+    if wants_set and not (cfg.stats and rendered):  # stats=true reads an existing set that seaSky rendered
         args = (cfg.n, cfg.seed, scene, cfg.width, cfg.height, cfg.bit_depth, tuple(cfg.split_fractions))
         state = folder_state(out, STILLS, dataset_params(*args), overwrite)
         if state == "keep":
@@ -92,12 +101,20 @@ def render_sequence_cli(cfg: DictConfig, scene: SceneConfig, out: Path, overwrit
 
 
 def check_preview_path(path: Path, overwrite: bool) -> None:
-    """ConfigError unless ``path`` is free for a contact sheet: a file there only with ``overwrite``."""
+    """ConfigError unless ``path`` is free for a contact sheet: an existing file there only with
+    ``overwrite``, and only one that seaSky wrote (the folder's manifest)."""
     if path.is_dir():
         raise ConfigError(
             f"preview_path {path}: is a folder; give a file name such as {path / 'preview.png'}"
         )
-    if path.exists() and not overwrite:
+    if not path.exists():
+        return
+    if path.name not in recorded_outputs(path.parent):
+        raise ConfigError(
+            f"preview_path {path}: exists and seaSky did not write it; seaSky never replaces files it did "
+            "not write (not even with overwrite=true): choose another preview_path"
+        )
+    if not overwrite:
         raise ConfigError(
             f"preview_path {path}: exists; pass overwrite=true to replace it or choose another preview_path"
         )
@@ -105,20 +122,14 @@ def check_preview_path(path: Path, overwrite: bool) -> None:
 
 def write_preview(cfg: DictConfig, scene: SceneConfig, path: Path, overwrite: bool) -> Path:
     """A contact sheet of the first preview_n scenes at ``path``; an existing file there is replaced only
-    with ``overwrite``, and only once the new sheet is complete."""
-    if path.is_dir():
-        raise ConfigError(
-            f"preview_path {path}: is a folder; give a file name such as {path / 'preview.png'}"
-        )
-    if path.exists() and not overwrite:
-        raise ConfigError(
-            f"preview_path {path}: exists; pass overwrite=true to replace it or choose another preview_path"
-        )
+    with ``overwrite`` and when seaSky wrote it, and only once the new sheet is complete."""
+    check_preview_path(path, overwrite)
     n_prev = int(cfg.preview_n)
     scenes = [render_scene(scene_seed(cfg.seed, i), cfg.width, cfg.height, scene) for i in range(n_prev)]
     tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")  # the suffix picks the format
     try:
         contact_sheet(scenes, tmp, max_tiles=n_prev)
+        record_outputs(path.parent, [path.name])
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -169,7 +169,7 @@ def folder_state(
     if not out.is_dir():
         raise ConfigError(f"out_dir {out}: is a file, not a folder; choose another out_dir")
     entries = sorted(out.iterdir())
-    if all(p.name in kind.beside and p.is_file() for p in entries):
+    if all(p.name in kind.beside | {MANIFEST} and p.is_file() for p in entries):
         return "new"  # empty, or only what may stand beside a set (a contact sheet)
     info = _marker(out / kind.marker, kind.generator)
     if info is None:
@@ -191,6 +191,11 @@ def folder_state(
             "overwrite=true to replace it or choose another out_dir"
         )
     return "replace"
+
+
+def is_rendered_set(out: Path) -> bool:
+    """Whether ``out`` holds a set of stills that seaSky rendered (its dataset.json says so)."""
+    return _marker(out / STILLS.marker, STILLS.generator) is not None
 
 
 def _marker(path: Path, generator: str) -> dict | None:
