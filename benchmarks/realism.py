@@ -17,7 +17,7 @@ Sources: synthetic 8-bit default scenes (seed 2, held out from training; the hor
 labelled dev frames (their lines) and every 5th frame of the shared sequence (the shipped model's
 horizon). p10 / p50 / p90 over frames.
 
-    python benchmarks/realism.py [--n 200] [--table PATH]
+    python benchmarks/realism.py [--n 200] [--presets default real2] [--table PATH]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 from seaSky.data.folder import read_image
 from seaSky.frames import list_inputs
 from seaSky.inference import load_predictor
-from seaSky.render.dataset import read_meta, write_dataset
+from seaSky.render.dataset import read_meta, renderer_fingerprint, write_dataset
 from seaSky.render.knobs import load_preset
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -153,18 +153,18 @@ def table(sources: dict[str, dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="synthetic scenes")
-    parser.add_argument("--preset", default="default")
+    parser.add_argument("--presets", nargs="+", default=["default", "real2"])
     parser.add_argument("--out", type=Path, default=Path("outputs/realism"))
     parser.add_argument("--table", type=Path, default=TABLE)
     args = parser.parse_args()
     start = time.perf_counter()
-    root = args.out / f"{args.preset}8_seed2_n{args.n}"
-    write_dataset(root, n=args.n, seed=2, scene=load_preset(args.preset), bit_depth=8)  # kept when there
-    sources = {
-        f"synthetic ({args.preset})": percentiles(synthetic_frames(root)),
-        "real: dev frames": percentiles(dev_frames(DEV)),
-        "real: shared sequence": percentiles(sequence_frames(SEQUENCE, 5)),
-    }
+    sources = {}
+    for preset in args.presets:
+        root = args.out / f"{preset}8_seed2_n{args.n}_{renderer_fingerprint()[:8]}"  # a new renderer: new set
+        write_dataset(root, n=args.n, seed=2, scene=load_preset(preset), bit_depth=8)  # kept when there
+        sources[f"synthetic ({preset})"] = percentiles(synthetic_frames(root))
+    sources["real: dev frames"] = percentiles(dev_frames(DEV))
+    sources["real: shared sequence"] = percentiles(sequence_frames(SEQUENCE, 5))
     args.table.write_text(table(sources) + "\n")
     print(args.table.read_text())
     print(f"{time.perf_counter() - start:.0f} s")

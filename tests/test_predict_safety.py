@@ -71,8 +71,8 @@ def test_predict_never_replaces_a_users_own_masks(tmp_path: Path, overwrite: boo
         predict_folder(_untrained(), mydata / "raw", mydata, overwrite=overwrite)
     assert str(err.value) == (
         f"{mydata}: holds masks/, which seaSky did not write (or a seaSky older than its record of outputs, "
-        f"{MANIFEST}); seaSky never replaces files it did not write (not even with overwrite=true): move them "
-        "or choose another output_dir"
+        f"{MANIFEST}); seaSky never replaces files it did not write (not even with overwrite=true): move "
+        "them or choose another output_dir"
     )
     assert "earlier run" not in str(err.value)  # the user's labels are not an earlier run's outputs
     assert _snapshot(mydata) == before and not (mydata / MANIFEST).exists()

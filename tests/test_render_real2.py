@@ -18,7 +18,7 @@ from seaSky.render.params import OwnVesselParams, Streams, sample_scene_params
 from seaSky.render.pipeline import render_scene
 from seaSky.render.surfaces import perspective_streaks
 
-DEFAULT = load_preset("default")
+DEFAULT = load_preset("real2")  # the default preset with the real-camera elements on
 W, H = 96, 80
 PLAIN = replace(
     DEFAULT, shore_prob=0.0, harbour_prob=0.0, own_vessel_prob=0.0, vessel_prob=0.0, buoy_prob=0.0,

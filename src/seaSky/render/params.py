@@ -267,6 +267,7 @@ class Streams:
     faint: np.random.Generator
     texture: np.random.Generator
     water_only: np.random.Generator
+    own_vessel_extras: np.random.Generator
 
     @classmethod
     def of(cls, seed: int) -> Streams:
@@ -408,8 +409,12 @@ def sample_glare_params(rng: np.random.Generator, cfg: SceneConfig, hfov_deg: fl
     )
 
 
-def sample_own_vessel_params(rng: np.random.Generator, cfg: SceneConfig) -> OwnVesselParams:
-    """Draw the own vessel's foreground parts (from their own random stream)."""
+def sample_own_vessel_params(
+    rng: np.random.Generator, cfg: SceneConfig, extras_rng: np.random.Generator | None = None
+) -> OwnVesselParams:
+    """Draw the own vessel's foreground parts (from their own random stream; the deck, cabin and person
+    from ``extras_rng``, so that the bow and railing, and the texture painted from ``rng`` after these
+    draws, are those of the renderer before them)."""
     present = bool(rng.random() < cfg.own_vessel_prob)
     bow = bool(rng.random() < cfg.own_bow_prob)
     railing = bool(rng.random() < cfg.own_railing_prob) or not bow
@@ -424,7 +429,7 @@ def sample_own_vessel_params(rng: np.random.Generator, cfg: SceneConfig) -> OwnV
         railing_row=float(rng.uniform(0.05, 0.3)),
         railing_tilt=float(rng.uniform(-0.08, 0.08)),
         railing_posts=int(rng.integers(2, 9)),
-        **_own_vessel_extras(rng, cfg, present),
+        **_own_vessel_extras(rng if extras_rng is None else extras_rng, cfg, present),
     )
 
 
@@ -564,7 +569,7 @@ def sample_scene_params(
         motion_blur_angle_deg=float(rng.uniform(0, 180)),
     )
     glare = sample_glare_params(streams.glare, cfg, hfov_deg)
-    own_vessel = sample_own_vessel_params(streams.own_vessel, cfg)
+    own_vessel = sample_own_vessel_params(streams.own_vessel, cfg, streams.own_vessel_extras)
     light = sample_light_params(streams.light, cfg)
     pipeline = sample_pipeline_params(streams.pipeline, cfg)
     if harbour.harbour:  # calm harbour water; the quay is the land (no coast beside it)
