@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from conftest import run_cli
 
@@ -16,6 +17,7 @@ TINY_ADAPT = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow  # the adapt and predict CLIs end to end (27 s); adapt's logic is tested in-process
 def test_adapt_writes_a_model_that_predict_takes_and_a_report(
     tmp_path: Path, ir_folder: Path, data_dir: Path
 ) -> None:

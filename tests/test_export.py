@@ -114,6 +114,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # the export CLI (12 s); export_onnx is tested in-process
 def test_cli_writes_only_the_onnx_file(tmp_path: Path, exported: dict) -> None:
     done = _cli(f"ckpt_path={exported['ckpt']}", "format=onnx", "out=model.onnx", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]

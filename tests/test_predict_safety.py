@@ -220,6 +220,7 @@ def test_help_template_lists_every_option_of_the_command_and_no_other(name: str)
     assert "Configuration groups" not in template and "trainer" not in template
 
 
+@pytest.mark.slow  # a CLI run (7 s); the help template is tested through compose
 def test_predict_help_shows_the_short_usage(tmp_path: Path) -> None:
     done = run_cli("predict", "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]

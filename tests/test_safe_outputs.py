@@ -187,6 +187,7 @@ def _evaluate(*args: str):
     return run_cli("evaluate", "data=folder", "n_worst=2", *args)
 
 
+@pytest.mark.slow  # three evaluate CLI runs (26 s); tests/test_evaluate_safety.py covers it in-process
 def test_evaluate_refuses_a_run_dir_with_earlier_outputs_before_loading(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
