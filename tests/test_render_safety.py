@@ -174,7 +174,7 @@ def test_a_preview_replaces_only_its_own_file_and_only_with_overwrite(tmp_path: 
         cfg = render_cfg(
             tmp_path / "out", "preview=true", "preview_n=2", f"preview_path={sheet}", f"overwrite={overwrite}"
         )
-        with pytest.raises(ConfigError, match="preview_path .* seaSky did not write it"):
+        with pytest.raises(ConfigError, match="preview_path=.* seaSky did not write it"):
             run(cfg)
     assert sheet.read_bytes() == b"a picture the user made"
     with pytest.raises(ConfigError, match="is a folder"):

@@ -39,7 +39,7 @@ from omegaconf import DictConfig
 from seaSky.cli import run_cli, typed_text
 from seaSky.config import register_resolvers
 from seaSky.errors import ConfigError, ExportError, exit_on_error
-from seaSky.io import atomic_write, record_outputs, recorded_outputs
+from seaSky.io import atomic_write, check_replaceable, record_outputs
 from seaSky.paths import CONFIG_DIR
 from seaSky.pretrained import PRETRAINED_CKPT, resolve_checkpoint
 
@@ -127,15 +127,7 @@ def check_out(out: Path, overwrite: bool = False) -> None:
     except OSError as err:
         reason = err.strerror or type(err).__name__
         raise ConfigError(f"out={out}: cannot write into {folder} ({reason}); choose another out") from None
-    if not (out.exists() or out.is_symlink()):
-        return
-    if out.name not in recorded_outputs(out.parent):
-        raise ConfigError(
-            f"out={out}: exists and seaSky did not write it; seaSky never replaces files it did not write "
-            "(not even with overwrite=true): choose another out"
-        )
-    if not overwrite:
-        raise ConfigError(f"out={out}: exists (an earlier export); pass overwrite=true to replace it")
+    check_replaceable(out, overwrite, "out", "an earlier export")
 
 
 def written_opset(model: onnx.ModelProto | str | Path) -> int:

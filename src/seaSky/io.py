@@ -114,6 +114,22 @@ def earlier_outputs(
     return found
 
 
+def check_replaceable(path: Path, overwrite: bool, key: str, what: str) -> None:
+    """ConfigError naming ``key=path`` when the file ``path`` exists and may not be replaced: seaSky did not
+    write it (whatever ``overwrite``), or it did (``what``: "an earlier export") and not ``overwrite``."""
+    if not (path.exists() or path.is_symlink()):
+        return
+    if path.name not in recorded_outputs(path.parent):
+        raise ConfigError(
+            f"{key}={path}: exists and seaSky did not write it; seaSky never replaces files it did not write "
+            f"(not even with overwrite=true): choose another {key}"
+        )
+    if not overwrite:
+        raise ConfigError(
+            f"{key}={path}: exists ({what}); pass overwrite=true to replace it or choose another {key}"
+        )
+
+
 def remove_outputs(paths: Sequence[Path]) -> None:
     """Delete these files and folders (folders with all they hold): an earlier run's outputs."""
     for path in paths:

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seaSky.cli import run_cli
 from seaSky.errors import ConfigError, exit_on_error
-from seaSky.io import record_outputs, recorded_outputs
+from seaSky.io import check_replaceable, record_outputs
 from seaSky.paths import CONFIG_DIR
 from seaSky.render.dataset import (
     STILLS,
@@ -107,17 +107,7 @@ def check_preview_path(path: Path, overwrite: bool) -> None:
         raise ConfigError(
             f"preview_path {path}: is a folder; give a file name such as {path / 'preview.png'}"
         )
-    if not path.exists():
-        return
-    if path.name not in recorded_outputs(path.parent):
-        raise ConfigError(
-            f"preview_path {path}: exists and seaSky did not write it; seaSky never replaces files it did "
-            "not write (not even with overwrite=true): choose another preview_path"
-        )
-    if not overwrite:
-        raise ConfigError(
-            f"preview_path {path}: exists; pass overwrite=true to replace it or choose another preview_path"
-        )
+    check_replaceable(path, overwrite, "preview_path", "an earlier preview")
 
 
 def write_preview(cfg: DictConfig, scene: SceneConfig, path: Path, overwrite: bool) -> Path:
