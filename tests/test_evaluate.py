@@ -107,6 +107,7 @@ def test_evaluate_gives_the_test_metrics_of_training(tmp_path: Path, data_dir: P
         assert evaluated[key] == pytest.approx(trained[key], rel=1e-6), key
 
 
+@pytest.mark.slow  # a CLI run (8 s); checkpoint_path's refusal is tested in-process (test_evaluate_safety)
 def test_evaluate_asks_for_a_checkpoint_not_an_onnx_file(tmp_path: Path) -> None:
     done = _evaluate(tmp_path / "model.onnx", tmp_path, tmp_path / "run")
     assert done.returncode == 2
