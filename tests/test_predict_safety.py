@@ -78,6 +78,7 @@ def test_predict_never_replaces_a_users_own_masks(tmp_path: Path, overwrite: boo
     assert _snapshot(mydata) == before and not (mydata / MANIFEST).exists()
 
 
+@pytest.mark.slow  # a CLI run (6 s); the in-process test checks the same files byte for byte
 def test_predict_cli_with_overwrite_keeps_every_file_of_a_users_folder(tmp_path: Path) -> None:
     mydata = _user_folder(tmp_path / "mydata")
     before = _snapshot(mydata)
@@ -163,6 +164,7 @@ def test_a_folder_named_by_digits_is_a_folder_and_a_missing_one_a_camera(
     assert check_settings(predict_cfg("input=3", "output_dir=out")) is True  # no such path: camera 3
 
 
+@pytest.mark.slow  # a CLI run (7 s); the in-process test above reads the same names
 def test_predict_cli_reads_a_folder_named_by_digits(tmp_path: Path, tiny_checkpoint: Path) -> None:
     write_scene(tmp_path / "2024", tmp_path / "_unused", "a", seed=0)
     done = run_cli("predict", f"ckpt_path={tiny_checkpoint}", "input=2024", "output_dir=1e3", cwd=tmp_path)

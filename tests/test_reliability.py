@@ -101,6 +101,7 @@ def test_a_signal_saves_a_resumable_checkpoint_and_exits_non_zero(
     assert [r["status"] for r in done if r["output_dir"] != str(runs / "day" / "first")] == ["completed"]
 
 
+@pytest.mark.slow  # a CLI training run (11 s)
 def test_ckpt_path_last_resumes_the_newest_run_of_the_same_experiment(
     tmp_path: Path, data_dir: Path, tiny_checkpoint: Path
 ) -> None:

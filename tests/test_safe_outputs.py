@@ -150,6 +150,7 @@ def test_predict_cli_on_a_broken_video_file_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # a predict CLI run (8 s)
 def test_too_small_frames_are_skipped_with_a_warning(tmp_path: Path, tiny_checkpoint: Path) -> None:
     frames = _frames(tmp_path / "frames", ("a",))
     cv2.imwrite(str(frames / "dot.png"), np.full((1, 1), 100, np.uint8))

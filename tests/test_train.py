@@ -102,6 +102,7 @@ def test_cli_help_cfg_and_unknown_key(tmp_path: Path) -> None:
     assert bad.returncode != 0 and "depthh" in bad.stderr
 
 
+@pytest.mark.slow  # a CLI training run (11 s); folders train in-process in test_finetune and test_data_safety
 def test_cli_trains_on_a_folder_of_8bit_frames_of_another_size(tmp_path: Path) -> None:
     from conftest import write_scene
 
