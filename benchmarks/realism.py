@@ -23,12 +23,12 @@ horizon). p10 / p50 / p90 over frames.
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+from real_dev import dev_labels
 
 from seaSky.data.folder import read_image
 from seaSky.frames import list_inputs
@@ -107,14 +107,8 @@ def synthetic_frames(root: Path) -> list[tuple[np.ndarray, float, float]]:
 
 
 def dev_frames(dev: Path) -> list[tuple[np.ndarray, float, float]]:
-    frames = []
-    with open(dev / "lines.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            image = read_image(dev / row["file"])
-            x1, y1, x2, y2 = (float(row[k]) for k in ("x1", "y1", "x2", "y2"))
-            slope = (y2 - y1) / (x2 - x1)
-            frames.append((image, y1 - slope * x1, y1 + slope * (image.shape[1] - 1 - x1)))
-    return frames
+    """The dev frames with their labelled lines (real_dev.dev_labels)."""
+    return [(x["image"], x["line"].y_left, x["line"].y_right) for x in dev_labels(dev)]
 
 
 def sequence_frames(sequence: Path, every: int) -> list[tuple[np.ndarray, float, float]]:

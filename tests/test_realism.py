@@ -24,7 +24,8 @@ def _load(name: str):
     return module
 
 
-realism, real_dev = _load("realism"), _load("real_dev")
+real_dev = _load("real_dev")  # first: realism imports it
+realism = _load("realism")
 
 
 def _frame(step: float, streaks: bool, seed: int = 0) -> np.ndarray:
