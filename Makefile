@@ -7,7 +7,7 @@ TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: help install train test test-full lint format bench preview pretrained clean
+.PHONY: help install browser train test test-full lint format bench preview pretrained clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,6 +18,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install seaSky with its dependencies (only when missing)
+
+# The browser tests (labeller, review page) drive Debian's chromium; without it they are skipped, except in
+# CI (.ci/run), where SEASKY_REQUIRE_BROWSER=1 turns a missing browser into a failure.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser: ## Debian's chromium + chromedriver for the browser tests (apt-get, only when missing)
+	@command -v chromedriver >/dev/null && command -v chromium >/dev/null || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 train: $(STAMP) ## train the baseline (ARGS="key=value ..." for overrides)
 	$(PY) -m seaSky.train experiment=baseline $(ARGS)

@@ -129,3 +129,6 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run = tmp_path_factory.mktemp("tiny_run")
     results = train(make_cfg(run, run / "data", [*TINY, "logger=csv", "trainer.max_epochs=2"]))
     return Path(results["ckpt_best"])
+
+
+from browser import browser  # noqa: E402, F401  (the headless-chromium fixture for the browser tests)
