@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import onnxruntime as ort
 import pytest
@@ -291,3 +292,31 @@ def test_the_shipped_model_is_the_default_and_exports_into_the_current_folder(
     assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, PRETRAINED_OUT]
     assert read_metadata(tmp_path / PRETRAINED_OUT)["source_checkpoint"] == "model.ckpt"
     assert sorted(p.name for p in PRETRAINED_DIR.iterdir()) == package  # nothing written in the package
+
+
+def test_int8_export_is_an_onnx_model_that_predict_runs(tmp_path: Path, exported: dict) -> None:
+    from conftest import write_scene
+    from seaSky.inference import load_predictor
+    from seaSky.predict import backend_name, predict_folder
+
+    out = export_onnx(exported["ckpt"], tmp_path / "tiny-int8.onnx", quantize="int8", calibration_n=4)
+    meta = read_metadata(out)
+    assert meta["quantization"]["type"] == "int8" and meta["image_size"] == [32, 40]
+    import onnx
+
+    ops = {node.op_type for node in onnx.load(str(out)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    frames = tmp_path / "frames"
+    for i in range(3):
+        write_scene(frames, tmp_path / "masks", f"f{i}", size=(45 + 7 * i, 61), seed=i)
+    int8 = load_predictor(out)
+    assert backend_name(int8) == "ONNX Runtime cpu int8"
+    rows = predict_folder(int8, frames, tmp_path / "int8", overlay=False)
+    floats = predict_folder(load_predictor(exported["onnx"]), frames, tmp_path / "float", overlay=False)
+    assert len(rows) == len(floats) == 3
+    for i in range(3):
+        by_int8 = cv2.imread(str(tmp_path / "int8" / "masks" / f"f{i}.png"), 0)
+        by_float = cv2.imread(str(tmp_path / "float" / "masks" / f"f{i}.png"), 0)
+        assert by_int8.shape == by_float.shape and (by_int8 == by_float).mean() > 0.95
+    with pytest.raises(ConfigError, match="quantize=int4: not supported"):
+        export_onnx(exported["ckpt"], tmp_path / "m.onnx", quantize="int4")

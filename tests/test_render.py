@@ -613,3 +613,14 @@ def test_water_mirrors_a_structure_upside_down_below_its_waterline() -> None:
     expected = np.flatnonzero((below_horizon >= mirror_top) & (below_horizon <= mirror_bottom))
     assert abs(rows[0] - expected[0]) <= 1 and abs(rows[-1] - expected[-1]) <= 1
     assert np.allclose(radiance[hit], radiance[hit][0])  # a uniform quay mirrors one radiance
+
+
+def test_the_cached_set_is_the_same_bytes_whatever_the_workers(tmp_path: Path) -> None:
+    sets = [
+        write_dataset(tmp_path / f"w{k}", n=6, seed=2, width=48, height=40, workers=k, progress=False)
+        for k in (1, 2)
+    ]
+    files = [sorted(p.relative_to(s) for p in s.rglob("*") if p.is_file()) for s in sets]
+    assert files[0] == files[1] and len(files[0]) == 2 * 6 + 5  # images, masks, meta, 3 splits, dataset
+    for name in files[0]:
+        assert (sets[0] / name).read_bytes() == (sets[1] / name).read_bytes(), name

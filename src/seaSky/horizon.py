@@ -34,7 +34,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 __all__ = [
     "HorizonLine",
@@ -164,6 +163,8 @@ def _check_inputs(mask: np.ndarray, prob: np.ndarray | None) -> tuple[np.ndarray
 
 def _keep_touching(region: np.ndarray, row: int) -> np.ndarray:
     """Components of `region` (4-connected) touching image row `row`; the largest one if none does."""
+    from scipy import ndimage  # imported on first use: start-up of predict
+
     labels, n = ndimage.label(region)
     if n == 0:
         return region

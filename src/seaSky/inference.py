@@ -1,13 +1,25 @@
 """Use a trained model on raw IR frames of any size: preprocessing from the checkpoint, batched
-prediction, masks and probabilities back at the frame's own size, and the horizon line."""
+prediction, masks and probabilities back at the frame's own size, and the horizon line.
+
+Threads: PyTorch's OpenMP threads wait for each other at the end of every operation. By default they wait
+spinning, which on a computer where another program holds one of the cores leaves the network's other
+thread burning its core while the first one waits for a time slice: predict fell to a quarter of its speed.
+Importing this module first (as ``seaSky.predict`` does) sets ``OMP_WAIT_POLICY=PASSIVE`` unless it is set
+already, so that waiting threads sleep (read once, when PyTorch loads OpenMP: a program that imported torch
+before has its own policy). ``threads`` of :func:`load_predictor` sets how many threads the network uses.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP (see above)
 
 import cv2
 import numpy as np
@@ -17,9 +29,11 @@ from seaSky.config import fast_precision
 from seaSky.data.preprocess import preprocess_image
 from seaSky.errors import CheckpointError, ConfigError, one_line
 from seaSky.horizon import HorizonLine, fit_horizon
-from seaSky.model.checkpoint import load_trained
-from seaSky.model.module import SeaSkyModule
+from seaSky.model.checkpoint import TrainedNet, load_network
 from seaSky.pretrained import PRETRAINED_CKPT, resolve_checkpoint
+
+if TYPE_CHECKING:
+    from seaSky.model.module import SeaSkyModule
 
 log = logging.getLogger(__name__)
 PRECISIONS = ("auto", "32", "bf16")
@@ -38,7 +52,8 @@ class Predictor:
     """A trained SeaSkyModule with the preprocessing it was trained with.
 
     Args:
-        module: the trained module (eval mode is set here).
+        module: the trained network: a SeaSkyModule, or the lighter TrainedNet that
+            :meth:`from_checkpoint` loads (eval mode is set here).
         image_size: (height, width) the network expects.
         normalize: keyword arguments of :func:`seaSky.data.preprocess.normalize_image`.
         device: torch device for the network.
@@ -51,7 +66,7 @@ class Predictor:
 
     def __init__(
         self,
-        module: SeaSkyModule,
+        module: SeaSkyModule | TrainedNet,
         image_size: Sequence[int],
         normalize: dict | None = None,
         device: str | torch.device = "cpu",
@@ -75,7 +90,7 @@ class Predictor:
             raise CheckpointError(
                 f"{path}: checkpoint not found (no pretrained model is shipped: pass ckpt_path=...)"
             )
-        module, ckpt = load_trained(path)
+        module, ckpt = load_network(path)  # the network alone: no Lightning to import
         data = ckpt.get("datamodule_hyper_parameters", {})
         return cls(module, data.get("image_size", (128, 160)), data.get("normalize"), device, precision)
 
@@ -170,7 +185,7 @@ class OnnxPredictor(Predictor):
                 f"{meta.get('normalize')!r}, threshold {meta.get('threshold')!r}); re-export it"
             )
         self.image_size = (int(size[0]), int(size[1]))
-        self.precision = "32"
+        self.precision = "int8" if "int8" in meta.get("quantization", "") else "32"  # seaSky.export's note
 
     def network_probabilities(self, batch: np.ndarray) -> np.ndarray:
         logits = self.session.run(["logits"], {"image": batch.astype(np.float32)})[0]
@@ -207,13 +222,28 @@ def check_device(device: object) -> str:
     return text
 
 
-def load_predictor(path: str | Path | None = None, device: str = "cpu", precision: str = "32") -> Predictor:
+def check_threads(threads: object) -> int | None:
+    """``threads`` as a positive int, or None (every core); ConfigError otherwise."""
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"threads={threads}: give a whole number of threads, at least 1 (null: every core)")
+    return threads
+
+
+def load_predictor(
+    path: str | Path | None = None, device: str = "cpu", precision: str = "32", threads: int | None = None
+) -> Predictor:
     """A predictor for a ``seaSky.train`` checkpoint, a ``seaSky.export`` .onnx file (run by ONNX Runtime on
-    the CPU, in float32), or None: the pretrained model in the package. A ``device`` that this machine
-    lacks is a ConfigError before anything loads (:func:`check_device`)."""
+    the CPU, float32 or int8), or None: the pretrained model in the package. A ``device`` that this machine
+    lacks is a ConfigError before anything loads (:func:`check_device`). ``threads``: the network's CPU
+    threads (PyTorch's intra-op threads for the process, or the ONNX Runtime session's); None: every core."""
     device = check_device(device)
+    threads = check_threads(threads)
     if path is not None and Path(path).suffix.lower() == ".onnx":
         if device != "cpu":
             log.warning("an .onnx model runs on the CPU with ONNX Runtime here (device=%s ignored)", device)
-        return OnnxPredictor(path)
+        return OnnxPredictor(path, threads=threads)
+    if threads:
+        torch.set_num_threads(threads)
     return Predictor.from_checkpoint(path, device=device, precision=precision)

@@ -5,14 +5,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from seaSky.io import atomic_write
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
+
+
+def _pyplot():
+    """matplotlib.pyplot without a screen, imported on first use (commands that draw no plot skip it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
 
 SEA_RGB = (0.1, 0.45, 1.0)
 
@@ -20,7 +31,7 @@ SEA_RGB = (0.1, 0.45, 1.0)
 def _save(fig: plt.Figure, path: str | Path) -> Path:
     path = Path(path)
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format=path.suffix[1:]))
-    plt.close(fig)
+    _pyplot().close(fig)
     return path
 
 
@@ -31,7 +42,7 @@ def plot_curves(rows: Sequence[dict], path: str | Path, title: str = "") -> Path
     def series(key: str) -> list[float]:
         return [float(r.get(key, math.nan)) for r in rows]
 
-    fig, (ax_loss, ax_score) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax_loss, ax_score) = _pyplot().subplots(1, 2, figsize=(11, 4))
     ax_loss.plot(epochs, series("train/loss"), "o-", label="train loss")
     ax_loss.plot(epochs, series("val/loss"), "s-", label="val loss")
     ax_loss.set(xlabel="epoch (0 = before training)", ylabel="loss (mean over the epoch)", title="Loss")
@@ -70,7 +81,7 @@ def plot_predictions(
 ) -> Path:
     """One row per sample: image / ground truth / prediction / errors -> PNG."""
     n = len(images)
-    fig, axes = plt.subplots(n, 4, figsize=(12, 2.6 * n), squeeze=False)
+    fig, axes = _pyplot().subplots(n, 4, figsize=(12, 2.6 * n), squeeze=False)
     for i in range(n):
         wrong = int((truths[i] != preds[i]).sum())
         panels = [
@@ -88,7 +99,7 @@ def plot_predictions(
 
 def plot_sweep(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
     """Test Dice against parameter count and against wall time, one labelled point per job -> PNG."""
-    fig, (ax_params, ax_time) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax_params, ax_time) = _pyplot().subplots(1, 2, figsize=(11, 4))
     for ax, key, label in (
         (ax_params, "params", "trainable parameters"),
         (ax_time, "wall_s", "wall time (s)"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 
-import segmentation_models_pytorch as smp
 import torch
 from lightning import LightningModule
 from lightning.pytorch.trainer.states import TrainerFn
@@ -40,7 +39,11 @@ class SeaSkyLoss(nn.Module):
         if name not in LOSSES:
             raise ConfigError(f"model.loss must be one of {LOSSES}, got {name!r}")
         self.bce = nn.BCEWithLogitsLoss() if "bce" in name else None
-        self.dice = smp.losses.DiceLoss(mode="binary", from_logits=True) if "dice" in name else None
+        self.dice = None
+        if "dice" in name:
+            import segmentation_models_pytorch as smp  # 1.5 s with timm: only where a loss is built
+
+            self.dice = smp.losses.DiceLoss(mode="binary", from_logits=True)
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         loss = logits.new_zeros(())
