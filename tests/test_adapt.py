@@ -62,6 +62,7 @@ def test_adapt_refuses_noise_frames_and_writes_no_model(tmp_path: Path, tiny_che
     assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith(f"{frames}: only ") and "frames have trustworthy pseudo-labels (need" in last
+    assert f"python -m seaSky.pick input={frames} n=10" in last and "experiment=finetune" in last
     assert not (out / "model.ckpt").exists()
     refused = json.loads((out / "adapt.json").read_text())
     assert refused["status"] == "refused" and len(refused["frames"]) == 12  # each frame's trust values

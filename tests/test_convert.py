@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import cv2
@@ -17,6 +18,7 @@ from conftest import run_cli
 from seaSky.data.convert import convert, main, split_counts
 from seaSky.data.convert_formats import Options, line_mask
 from seaSky.data.folder import read_horizon_truth
+from seaSky.errors import DataError
 from seaSky.io import MANIFEST
 
 H, W = 24, 32
@@ -525,3 +527,53 @@ def test_sky_mask_with_image_and_mask_folders_given(tmp_path: Path) -> None:
     done = convert("sky-mask", tmp_path, tmp_path / "out", opts)
     assert done.check is not None and done.check.problems == [] and done.n_copied == 3
     assert (_first_sea_rows(_mask(tmp_path / "out", "f2")) == 10).all()
+
+
+def test_lines_csv_polyline_and_no_sea_rows(tmp_path: Path) -> None:
+    """The optional columns of seaSky.label: a polyline in ``points`` (sea below it, ends extended; two
+    points are a straight line with a meta.csv row) and ``no_sea`` = 1 (an all-zero mask, no line)."""
+    from seaSky.data.convert_formats import polyline_mask
+
+    src = tmp_path / "s"
+    for i, stem in enumerate(("coast", "two", "sky", "plain")):
+        _image(src / "images" / f"{stem}.png", seed=i)
+    (src / "l.csv").write_text(
+        "file,x1,y1,x2,y2,points,no_sea\n"
+        "images/coast.png,4,8,28,10,28 10;4 8;16 15,\n"  # any order: sorted by x
+        "images/two.png,0,5,31,6,0 5;31 6,0\n"
+        "images/sky.png,,,,,,1\n"
+        "images/plain.png,0,5,31,6,,\n"
+    )
+    done = convert("lines-csv", src / "l.csv", tmp_path / "root", split="all")
+    assert done.check is not None and done.check.problems == [] and (done.n_frames, done.n_lines) == (4, 2)
+    root = tmp_path / "root"
+    coast = polyline_mask([4, 16, 28], [8, 15, 10], H, W)
+    np.testing.assert_array_equal(_mask(root, "coast"), coast * 255)
+    assert coast[6, 0] == 1 and coast[5, 0] == 0  # the first segment extended: y 5.67 at x 0
+    assert coast[16, 16] == 1 and coast[15, 16] == 0
+    np.testing.assert_array_equal(_mask(root, "two"), _mask(root, "plain"))  # two points: the straight line
+    assert not _mask(root, "sky").any()
+    assert set(_meta(root)) == {"two", "plain"}  # no straight line to evaluate a horizon on: no row
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("images/a.png,,,,,,1\nimages/b.png,0,5,31,6,,yes please", "no_sea must be 1 or 0"),
+        ("images/a.png,0,5,31,6,,1", "a no_sea row must leave x1,y1,x2,y2 empty"),
+        ("images/a.png,0,5,31,6,0 5;10 x;31 6,", "points must be 'x y' pairs separated by ';', got '10 x'"),
+        ("images/a.png,0,5,31,6,0 5;10 7;10 9;31 6,", "two polyline points at one x"),
+        ("images/a.png,0,5,31,6,0 5,", "a horizon line needs at least 2 points, got 1"),
+        ("images/a.png,0,28,31,28,0 28;10 26;31 28,", "the polyline misses the 32x24 (WxH) frame"),
+        ("images/a.png,0,5,31,6,0 5;15 90;31 6,", "labelled at another size?"),
+    ],
+)
+def test_lines_csv_bad_polyline_or_no_sea_rows_name_the_line(tmp_path: Path, row: str, message: str) -> None:
+    src = tmp_path / "s"
+    _image(src / "images" / "a.png")
+    _image(src / "images" / "b.png", seed=1)
+    (src / "l.csv").write_text(f"file,x1,y1,x2,y2,points,no_sea\n{row}\n")
+    with pytest.raises(DataError, match=re.escape(message)) as err:
+        convert("lines-csv", src / "l.csv", tmp_path / "root")
+    assert str(err.value).startswith(f"{src / 'l.csv'}:")
+    assert not (tmp_path / "root").exists()

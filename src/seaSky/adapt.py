@@ -176,11 +176,12 @@ def adapt(cfg: DictConfig) -> dict:
         if n_distinct < need:
             raise DataError(
                 f"{cfg.input}: {n_distinct} distinct readable frames; adapt needs at least {need} with "
-                f"trustworthy pseudo-labels (trust.min_frames): no model written; see {out / 'adapt.md'}"
+                f"trustworthy pseudo-labels (trust.min_frames): no model written; see {out / 'adapt.md'}. "
+                + label_instead(cfg.input)
             )
         raise DataError(
             f"{cfg.input}: only {n_used} of {n_distinct} distinct frames have trustworthy pseudo-labels "
-            f"(need {need}): no model written; see {out / 'adapt.md'}"
+            f"(need {need}): no model written; see {out / 'adapt.md'}. " + label_instead(cfg.input)
         )
 
     scenes = synthetic_scenes(cfg, predictor)
@@ -272,6 +273,17 @@ def _write_checkpoint(path: Path, source: dict, module: torch.nn.Module, report:
     atomic_write(path, lambda tmp: torch.save(ckpt, tmp))
 
 
+def label_instead(frames: object) -> str:
+    """What a refusal for too few trustworthy frames suggests: label ten frames and fine-tune on them."""
+    return (
+        "The label-free checks cannot tell which of the model's lines are right on these frames, so "
+        "self-training has too little to learn from: label ten frames instead (python -m seaSky.pick "
+        f"input={frames} n=10 output_dir=LABELS, then "
+        "python -m seaSky.label input=LABELS) and fine-tune on them (python -m seaSky.train "
+        "experiment=finetune data.root=LABELS)"
+    )
+
+
 def _write_report(out: Path, report: dict) -> None:
     write_json(out / "adapt.json", report)
     lines = [
@@ -283,7 +295,7 @@ def _write_report(out: Path, report: dict) -> None:
     if report["status"] == "refused":
         lines.append(
             f"- only {report['n_used']} distinct frames with trustworthy pseudo-labels, {report['n_needed']} "
-            "needed"
+            f"needed. {label_instead(report['input'])}"
         )
     if report.get("frames"):  # why frames were or were not trusted: the rules against the frames' values
         rules, frames = report["trust"], report["frames"]

@@ -11,7 +11,9 @@ Formats:
 * ``lines-json``: JSON lines (InfML-HDD / TuSimple style), one object per line with ``x_coordinate`` and
   ``y_coordinate`` (points on the horizon; negative values = no point, as TuSimple's -2) and ``raw_file``
   (the image, relative to the JSON file's folder); the line is the least-squares fit y(x).
-* ``lines-csv``: a CSV with header ``file,x1,y1,x2,y2`` (image relative to the CSV's folder).
+* ``lines-csv``: a CSV with header ``file,x1,y1,x2,y2`` (image relative to the CSV's folder); optional
+  columns ``points`` (a polyline ``"x y;x y;..."``, for a coast that is not straight) and ``no_sea`` (1: no
+  sea in view, an all-zero mask), as ``seaSky.label`` writes them (:func:`lines_csv_item`).
 * ``smd-mat``: the Singapore Maritime Dataset's ``<video>_HorizonGT.mat`` (variable ``structXML``, a 1 x N
   struct array, one element per frame, with fields ``X``, ``Y`` (a point on the horizon) and ``Nx``, ``Ny``
   (the line's normal): ``Nx (x - X) + Ny (y - Y) = 0``), read with its video.
@@ -28,8 +30,10 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import cv2
@@ -200,29 +204,125 @@ def read_lines_json(src: Path, opts: Options) -> Iterator[Item]:
             yield _line_item(image_path.stem, image_path, xy, opts, where)
 
 
+# columns of lines-csv: the required ones, then the optional ones the labeller (seaSky.label) writes
+LINES_CSV_COLUMNS = ("file", "x1", "y1", "x2", "y2", "points", "no_sea")
+NO_SEA_VALUES = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
+
+
 def read_lines_csv(src: Path, opts: Options) -> Iterator[Item]:
-    """``lines-csv``: SRC is a CSV with header ``file,x1,y1,x2,y2`` (two points on each frame's line)."""
+    """``lines-csv``: SRC is a CSV with header ``file,x1,y1,x2,y2`` (two points on each frame's line) and,
+    optionally, ``points`` and ``no_sea`` (see :func:`lines_csv_item`)."""
     if src.is_dir():
         raise DataError(f"{src}: lines-csv reads a CSV file, not a folder")
     with open(src, newline="", encoding="utf-8-sig") as fh:  # -sig: a spreadsheet's byte-order mark
         reader = csv.DictReader(fh)
-        needed = ["file", "x1", "y1", "x2", "y2"]
-        missing = [k for k in needed if k not in (reader.fieldnames or [])]
+        missing = [k for k in LINES_CSV_COLUMNS[:5] if k not in (reader.fieldnames or [])]
         if missing:
             raise DataError(f"{src}: header must hold file,x1,y1,x2,y2; missing {','.join(missing)}")
         for row in reader:
-            where = f"{src}:{reader.line_num}"
-            try:
-                x1, y1, x2, y2 = (float(row[k]) for k in needed[1:])
-            except (TypeError, ValueError):
-                raise DataError(f"{where}: x1,y1,x2,y2 must be numbers") from None
-            if (x1, y1) == (x2, y2):
-                raise DataError(f"{where}: a horizon line needs 2 different points, got the same one twice")
-            fit_line([x1, x2], [y1, y2], where)  # a vertical line is an error before the image is read
-            if not (row["file"] or "").strip():
-                raise DataError(f"{where}: the file column is empty")
-            image_path = src.parent / row["file"].strip()
-            yield _line_item(image_path.stem, image_path, ([x1, x2], [y1, y2]), opts, where)
+            yield lines_csv_item(row, src.parent, opts, f"{src}:{reader.line_num}")
+
+
+def lines_csv_item(row: dict, folder: Path, opts: Options, where: str) -> Item:
+    """The item of one ``lines-csv`` row (``file`` relative to ``folder``; ``where``: file and line, for
+    messages). Three kinds of row:
+
+    * a straight line: ``x1,y1,x2,y2`` two points on it; ``points`` and ``no_sea`` empty or absent.
+    * a polyline (a coast that is not straight): ``points`` = ``"x y;x y;..."`` (at least 2 points, at
+      different x; their order does not matter). Pixel (x, y) is sea iff y is below the polyline's y at
+      column x, the ends extended along the first and last segments; ``x1,y1,x2,y2`` should hold its first
+      and last point (what a reader of the 5 plain columns falls back to) and are not read. Two points
+      are the straight line through them (with a horizon in meta.csv); more are a mask without a line.
+    * no sea in view: ``no_sea`` = 1 (or true/yes) and the coordinates empty: an all-zero mask, no line.
+    """
+    file = str(row.get("file") or "").strip()
+    points_text = str(row.get("points") or "").strip()
+    no_sea = NO_SEA_VALUES.get(str(row.get("no_sea") or "").strip().lower())
+    if no_sea is None:
+        raise DataError(f"{where}: no_sea must be 1 or 0 (true/false, or empty), got {row.get('no_sea')!r}")
+    if no_sea:
+        given = [k for k in ("x1", "y1", "x2", "y2", "points") if str(row.get(k) or "").strip()]
+        if given:
+            raise DataError(
+                f"{where}: a no_sea row must leave {','.join(given)} empty (no sea: no line to draw)"
+            )
+        if not file:
+            raise DataError(f"{where}: the file column is empty")
+        image_path = folder / file
+        image = read_image_file(image_path, where)
+        mask = np.zeros(image.shape[:2], dtype=np.uint8)
+        return Item(image_path.stem, str(image_path), image, mask, image_path, None)
+    if points_text:
+        xs, ys = _parse_points(points_text, where)
+    else:
+        try:
+            x1, y1, x2, y2 = (float(row[k]) for k in ("x1", "y1", "x2", "y2"))
+        except (TypeError, ValueError):
+            raise DataError(f"{where}: x1,y1,x2,y2 must be numbers") from None
+        if (x1, y1) == (x2, y2):
+            raise DataError(f"{where}: a horizon line needs 2 different points, got the same one twice")
+        xs, ys = [x1, x2], [y1, y2]
+    fit_line(xs, ys, where)  # fewer than 2 points or a vertical line: an error before the image is read
+    if not file:
+        raise DataError(f"{where}: the file column is empty")
+    image_path = folder / file
+    if len(xs) == 2:
+        return _line_item(image_path.stem, image_path, (xs, ys), opts, where)
+    return _polyline_item(image_path, xs, ys, opts, where)
+
+
+def _parse_points(text: str, where: str) -> tuple[list[float], list[float]]:
+    """``"x y;x y;..."`` -> (xs, ys) sorted by x; DataError for a malformed point or two at one x."""
+    pairs = []
+    for part in filter(str.strip, text.split(";")):
+        values = part.replace(",", " ").split()
+        try:
+            x, y = float(values[0]), float(values[1])
+            ok = len(values) == 2 and math.isfinite(x) and math.isfinite(y)
+        except (IndexError, ValueError):
+            ok = False
+        if not ok:
+            raise DataError(f"{where}: points must be 'x y' pairs separated by ';', got {part.strip()!r}")
+        pairs.append((x, y))
+    pairs.sort()
+    if len(pairs) > 2 and any(a[0] == b[0] for a, b in pairwise(pairs)):
+        raise DataError(f"{where}: two polyline points at one x; the line must give one y per column")
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def polyline_rows(xs: Sequence[float], ys: Sequence[float], width: int) -> np.ndarray:
+    """y of the polyline through the points (sorted by x, distinct x) at each column 0..width-1; beyond its
+    ends, the first and last segments extended."""
+    x, y = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    cols = np.arange(width, dtype=np.float64)
+    rows = np.interp(cols, x, y)
+    left, right = cols < x[0], cols > x[-1]
+    rows[left] = y[0] + (cols[left] - x[0]) * (y[1] - y[0]) / (x[1] - x[0])
+    rows[right] = y[-1] + (cols[right] - x[-1]) * (y[-1] - y[-2]) / (x[-1] - x[-2])
+    return rows
+
+
+def polyline_mask(xs: Sequence[float], ys: Sequence[float], height: int, width: int) -> np.ndarray:
+    """Sea mask below the polyline (uint8, 1 = sea): pixel (x, y) is sea iff y > the polyline's y at x."""
+    rows = polyline_rows(xs, ys, width)
+    return (np.arange(height, dtype=np.float64)[:, None] > rows[None, :]).astype(np.uint8)
+
+
+def _polyline_item(image_path: Path, xs: list[float], ys: list[float], opts: Options, where: str) -> Item:
+    """The item of a polyline label: its image and the mask below it (no straight line: no meta.csv row).
+    Its points must lie in the frame (within POINT_MARGIN) and the polyline must cross it."""
+    image = read_image_file(image_path, where)
+    height, width = image.shape[:2]
+    mask = polyline_mask(_shifted(xs, opts.origin), _shifted(ys, opts.origin), height, width)
+    # the points' check alone: a line through the middle rows crosses any frame
+    check_line_in_frame(f"{where}: {image_path}", xs, ys, ((height - 1) / 2, 0.0), height, width, opts.origin)
+    if mask.min() == mask.max():
+        side = "sea (the line is above it)" if mask.all() else "sky (the line is below it)"
+        raise DataError(
+            f"{where}: {image_path}: the polyline misses the {width}x{height} (WxH) frame: its mask would be "
+            f"all {side}; a horizon label must cross its frame"
+        )
+    return Item(image_path.stem, str(image_path), image, mask, image_path, None)
 
 
 def smd_lines(mat: Path) -> list[tuple[float, float, float, float] | None]:
