@@ -248,6 +248,9 @@ def main(cfg: DictConfig) -> dict:
             cfg[key] = typed_text(cfg, key)
         check_settings(cfg.batch_size, cfg.n_worst)
         check_outputs(cfg.input, cfg.output_dir, cfg.overwrite)
+        from seaSky.review import check_review, review_after_run  # plotly loads only for the page
+
+        check_review(cfg.output_dir, cfg.review)
         source, paths = open_footage(cfg.input)
         try:
             predictor = load_predictor(cfg.ckpt_path, device=cfg.device)
@@ -258,6 +261,7 @@ def main(cfg: DictConfig) -> dict:
         summary = run_checks(
             predictor, source, paths, str(cfg.output_dir), cfg.batch_size, float(cfg.jump_px), cfg.n_worst
         )
+        review_after_run(cfg.output_dir, cfg.review, cfg.overwrite)
     dy = summary["step_dy_px"]
     log.info(
         "%d frames: horizon in %.1f%%, frame-to-frame |dy| median %s px, %d jumps > %g px, mirror Dice "

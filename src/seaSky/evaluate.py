@@ -168,6 +168,9 @@ def main(cfg: DictConfig) -> dict:
     with exit_on_error(log):
         # an earlier run's outputs in the run dir: refused before any loading, replaced only with overwrite
         earlier = earlier_outputs(cfg.paths.output_dir, OUTPUTS, cfg.overwrite, other="hydra.run.dir")
+        from seaSky.review import check_review, review_after_run  # plotly loads only for the page
+
+        check_review(cfg.paths.output_dir, cfg.review)
         module, ckpt = load_trained(checkpoint_path(typed_text(cfg, "ckpt_path")))
         use_trained_input(cfg.data, ckpt)
         with open_dict(cfg):
@@ -176,6 +179,7 @@ def main(cfg: DictConfig) -> dict:
         out_dir = Path(cfg.paths.output_dir)
         record_outputs(out_dir, OUTPUTS)
         results = evaluate(module, datamodule, out_dir, cfg.n_worst, cfg.device, cfg.precision, earlier)
+        review_after_run(out_dir, cfg.review, cfg.overwrite)
     log.info("Results: %s", {k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()})
     log.info("Run dir: %s", out_dir)
     return results

@@ -207,7 +207,7 @@ def run_sequence(cfg: DictConfig) -> int:
     earlier = earlier_predictions(source_name, cfg.output_dir, cfg.overwrite)
     source = open_sequence(cfg.input, paths, cfg.fps)  # a bad video: one line before the model loads
     try:
-        predictor = load_predictor(cfg.ckpt_path, device=cfg.device, precision=cfg.precision)
+        predictor = load_predictor(cfg.ckpt_path, cfg.device, cfg.precision, cfg.get("threads"))
         remove_outputs(earlier)  # overwrite=true: only once the run can start
         record_outputs(cfg.output_dir, outputs_of_run(sequence=True, overlay=cfg.overlay, save_masks=masks))
     except BaseException:
@@ -228,14 +228,17 @@ def run_sequence(cfg: DictConfig) -> int:
             "stopped by %s after %d frames: %s hold them", summary.interrupted, summary.frames,
             ", ".join(str(path) for path in summary.outputs),
         )  # fmt: skip
-        return EXIT_CODES.get(summary.interrupted, 130)
+        return EXIT_CODES.get(summary.interrupted, 130)  # no review page: python -m seaSky.review OUT
+    from seaSky.review import review_after_run
+
+    review_after_run(cfg.output_dir, cfg.review, cfg.overwrite)
     return 0
 
 
 def backend_name(predictor: Predictor) -> str:
     """E.g. ``PyTorch cpu bf16`` or ``ONNX Runtime cpu float32``, for logs and benchmarks."""
     if predictor.__class__.__name__ == "OnnxPredictor":
-        return "ONNX Runtime cpu float32"
+        return f"ONNX Runtime cpu {'int8' if predictor.precision == 'int8' else 'float32'}"
     precision = "bf16" if predictor.precision == "bf16" else "float32"
     return f"PyTorch {predictor.device.type} {precision}"
 
@@ -250,6 +253,9 @@ def check_settings(cfg: DictConfig) -> bool:
             raise ConfigError(f"{key}: no value given; pass {key}=... on the command line")
     check_device(cfg.device)
     check_overlay(cfg.overlay)
+    from seaSky.review import check_review  # plotly loads only when the page is written
+
+    check_review(cfg.output_dir, cfg.review)
     sequence = is_sequence_input(cfg.input, cfg.sequence)
     if not sequence:
         check_still_settings(cfg, cfg.input)
@@ -270,7 +276,7 @@ def main(cfg: DictConfig) -> None:
     with exit_on_error(log):
         paths = list_inputs(cfg.input)  # input and output problems first, before the model loads
         earlier_predictions(cfg.input, cfg.output_dir, cfg.overwrite)
-        predictor = load_predictor(cfg.ckpt_path, device=cfg.device, precision=cfg.precision)
+        predictor = load_predictor(cfg.ckpt_path, cfg.device, cfg.precision, cfg.get("threads"))
         rows = predict_folder(
             predictor, cfg.input, cfg.output_dir, cfg.batch_size, cfg.overwrite, cfg.overlay
         )
@@ -279,6 +285,10 @@ def main(cfg: DictConfig) -> None:
         "%d frames -> %s (%d skipped: unreadable or smaller than %dx%d px)",
         len(rows), cfg.output_dir, skipped, MIN_FRAME_SIZE, MIN_FRAME_SIZE,
     )  # fmt: skip
+    with exit_on_error(log):
+        from seaSky.review import review_after_run
+
+        review_after_run(cfg.output_dir, cfg.review, cfg.overwrite)
 
 
 if __name__ == "__main__":
