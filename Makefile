@@ -7,7 +7,7 @@ TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: help install browser train test test-full lint format bench preview pretrained clean
+.PHONY: help install browser train test test-full lint docs format bench preview pretrained clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,11 +29,14 @@ browser: ## Debian's chromium + chromedriver for the browser tests (apt-get, onl
 train: $(STAMP) ## train the baseline (ARGS="key=value ..." for overrides)
 	$(PY) -m seaSky.train experiment=baseline $(ARGS)
 
-test: $(STAMP) lint ## lint, then the fast test suite (< 10 min on 2 cores)
+test: $(STAMP) lint docs ## lint, the docs build, then the fast test suite (< 10 min on 2 cores)
 	$(PY) -m pytest -q $(ARGS)
 
-test-full: $(STAMP) lint ## every test, the slow ones included
+test-full: $(STAMP) lint docs ## every test, the slow ones included
 	$(PY) -m pytest -q -m "" $(ARGS)
+
+docs: $(STAMP) ## the docs site -> site/ (mkdocs build --strict: a broken link or page fails)
+	$(VENV)/bin/mkdocs build --strict
 
 lint: $(STAMP) ## ruff
 	$(VENV)/bin/ruff check src tests benchmarks
@@ -42,10 +45,11 @@ format: $(STAMP) ## ruff fix + format
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 	$(VENV)/bin/ruff format src tests benchmarks
 
-bench: $(STAMP) ## speed benchmarks: rendering, prediction, models -> benchmarks/results.md (ARGS="--budget-s 120")
+bench: $(STAMP) ## speed benchmarks: rendering, prediction, models, start-up, busy machine, int8 -> benchmarks/results.md (ARGS="--budget-s 120")
 	$(PY) benchmarks/bench_synthetic.py
 	$(PY) benchmarks/bench_predict.py
 	$(PY) benchmarks/bench_models.py $(ARGS)
+	$(PY) benchmarks/bench_speed.py
 
 preview: $(STAMP) ## contact sheet of synthetic scenes -> docs/images/synthetic_preview.png
 	$(PY) -m seaSky.render preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png overwrite=true
