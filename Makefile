@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed
 ARGS ?=
+# the best checkpoint of a finished training run dir
+BEST = $(PY) -c "import json, sys; print(json.load(open(sys.argv[1] + '/results.json'))['ckpt_best'])"
 
 .PHONY: help install browser train test test-full lint docs format bench preview pretrained clean
 
@@ -54,14 +56,16 @@ bench: $(STAMP) ## speed benchmarks: rendering, prediction, models, start-up, bu
 preview: $(STAMP) ## contact sheet of synthetic scenes -> docs/images/synthetic_preview.png
 	$(PY) -m seaSky.render preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png overwrite=true
 
-pretrained: $(STAMP) ## train the shipped model (experiment=pretrained, then pretrained_anneal) and install it; on a GPU: ARGS="trainer=gpu data.num_workers=14"
+pretrained: $(STAMP) ## train the shipped model (pretrained, anneal, real2, settle; weights averaged 2:2:1) and install it; on a GPU: ARGS="trainer=gpu data.num_workers=14"
 	$(PY) -m seaSky.train experiment=pretrained hydra.run.dir=outputs/pretrained $(ARGS)
-	$(PY) -c "import json; print(json.load(open('outputs/pretrained/results.json'))['ckpt_best'])" > outputs/pretrained/ckpt_best.txt
-	$(PY) -m seaSky.train experiment=pretrained_anneal hydra.run.dir=outputs/pretrained-anneal init_from=$$(cat outputs/pretrained/ckpt_best.txt)
-	$(PY) -m seaSky.pretrained outputs/pretrained-anneal
-	# the anneal run's own held-out test split (same n and seed: the same scenes, never trained on)
-	$(PY) -m seaSky.evaluate ckpt_path=src/seaSky/pretrained/model.ckpt data.n=3000 data.bit_depth=8 hydra.run.dir=outputs/pretrained-eval overwrite=true
+	$(PY) -m seaSky.train experiment=pretrained_anneal hydra.run.dir=outputs/pretrained-anneal init_from=$$($(BEST) outputs/pretrained)
+	$(PY) -m seaSky.train experiment=pretrained_real2 hydra.run.dir=outputs/pretrained-real2 init_from=$$($(BEST) outputs/pretrained-anneal)
+	$(PY) -m seaSky.train experiment=pretrained_settle hydra.run.dir=outputs/pretrained-settle init_from=$$($(BEST) outputs/pretrained-real2)
+	$(PY) -m seaSky.pretrained outputs/pretrained-anneal outputs/pretrained-real2 outputs/pretrained-settle --weights 2 2 1
+	# the held-out test split of the default scenes (data.n=3000 seed 0: the anneal and settle runs' test split)
+	$(PY) -m seaSky.evaluate ckpt_path=src/seaSky/pretrained/model.ckpt data.n=3000 data.bit_depth=8 hydra.run.dir=outputs/pretrained-eval overwrite=true review=false
 	cp outputs/pretrained-eval/results.json src/seaSky/pretrained/evaluation.json
+	$(PY) benchmarks/real_dev.py --names shipped --table outputs/pretrained-eval/real_dev.md
 
 clean: ## remove run outputs (not the venv, not the data cache)
 	rm -rf outputs multirun .pytest_cache .ruff_cache
