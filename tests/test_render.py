@@ -17,7 +17,7 @@ import pytest
 
 from conftest import boundary_errors
 from seaSky.errors import ConfigError
-from seaSky.render import coast, geometry
+from seaSky.render import coast, geometry, pipeline, shore, surfaces
 from seaSky.render.camera import camera_output
 from seaSky.render.dataset import read_meta, write_dataset
 from seaSky.render.knobs import SceneConfig, load_preset
@@ -624,3 +624,94 @@ def test_the_cached_set_is_the_same_bytes_whatever_the_workers(tmp_path: Path) -
     assert files[0] == files[1] and len(files[0]) == 2 * 6 + 5  # images, masks, meta, 3 splits, dataset
     for name in files[0]:
         assert (sets[0] / name).read_bytes() == (sets[1] / name).read_bytes(), name
+
+
+# Speed (issue 25): the renderer's shortcuts give the numbers of the plain computations, bit for bit.
+
+
+def test_fast_horizon_rows_are_the_bisections_rows() -> None:
+    rng = np.random.default_rng(3)
+    cams = [
+        geometry.Camera(
+            int(rng.choice([320, 80, 255, 640])),
+            int(rng.choice([256, 64, 201, 512])),
+            rng.uniform(10, 110),
+            math.exp(rng.uniform(0, 6)),
+            rng.uniform(-44, 44),
+            rng.uniform(-50, 50),
+            rng.uniform(0, 0.1),
+        )
+        for _ in range(40)
+    ]
+    cams += [pipeline.camera_of(pipeline.sample_scene(s, 320, 256, DEFAULT)[0], 320, 256) for s in range(40)]
+    shortcut = 0
+    for cam in cams:
+        for target in (None, -cam.dip_rad - 0.05, float(rng.uniform(-0.4, 0.4))):
+            level = -cam.dip_rad if target is None else target
+            plain = geometry._bisect(
+                cam,
+                np.arange(cam.width, dtype=np.float64),
+                lambda az, t=level: t,
+                *geometry._search_range(cam),
+            )
+            assert np.array_equal(geometry.horizon_rows(cam, target).view(np.uint64), plain.view(np.uint64))
+            shortcut += geometry._bisection_end(cam, level, *geometry._search_range(cam))[1].sum()
+    assert shortcut > 0.8 * 3 * 320 * 40  # the scenes' cameras take the shortcut
+
+
+def test_water_and_sky_rendered_on_their_rows_only_are_the_whole_frames_rows() -> None:
+    for seed in range(3):
+        params = pipeline.sample_scene(seed, 96, 80, load_preset("real2"))[0]
+        cam = pipeline.camera_of(params, 96, 80)
+        elev, az = geometry.pixel_grid_angles(cam)
+        sky, reflected = surfaces.sky_radiance(np.random.default_rng(seed), params.atmosphere, elev, az, 99.0)
+        part = surfaces.sky_radiance(np.random.default_rng(seed), params.atmosphere, elev[:30], az[:30], 99.0)
+        assert np.array_equal(part[0], sky[:30])
+        whole, band = geometry.water_plane(cam, elev, az), geometry.water_plane(cam, elev[25:], az[25:])
+        assert np.array_equal(band.dist, whole.dist[25:]) and np.array_equal(band.gx, whole.gx[25:])
+        shore_params = replace(params.shore, shore=True, surf_bands=3)
+        surf, beach = shore.surf_foam(np.random.default_rng(seed), shore_params, whole.gx, whole.gz, whole.fz)
+        surf_b, beach_b = shore.surf_foam(
+            np.random.default_rng(seed), shore_params, band.gx, band.gz, band.fz, 25
+        )
+        assert np.array_equal(surf_b, surf[25:]) and np.array_equal(beach_b, beach[25:])
+        sea_params = replace(params.sea, slick_cover=0.3, foam=True, streaks=False)
+        full = surfaces.sea_radiance(
+            np.random.default_rng(seed), sea_params, cam, elev, az, reflected, [], whole, surf
+        )
+        rows = surfaces.sea_radiance(
+            np.random.default_rng(seed),
+            sea_params,
+            cam,
+            elev[25:],
+            az[25:],
+            reflected,
+            [],
+            band,
+            surf_b,
+            top=25,
+        )
+        assert np.array_equal(rows, full[25:])
+
+
+def test_numpy_stand_ins_give_numpys_numbers() -> None:
+    from scipy import ndimage
+
+    from seaSky.render.harbour import bilinear
+    from seaSky.render.noise import quantile
+
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 2**32, 1_000_000, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    x = bits[np.isfinite(bits)]
+    with np.errstate(all="ignore"):
+        assert np.array_equal(geometry.degrees(x).view(np.uint32), np.degrees(x).view(np.uint32))
+        assert np.array_equal(geometry.radians(x).view(np.uint32), np.radians(x).view(np.uint32))
+    for size in (7, 1000, 16384):
+        values = rng.standard_normal(size).astype(np.float32)
+        for q in (0.0, 1e-9, 0.3, 0.5, float(rng.uniform()), 1 - 1e-12, 1.0):
+            assert quantile(values, q) == float(np.quantile(values, q))
+    texture = rng.standard_normal((64, 512)).astype(np.float32)
+    v = (np.clip(rng.uniform(-0.1, 1.1, 200_000), 0, 1) * 63.0).astype(np.float32)
+    u = (np.clip(rng.uniform(-0.1, 1.1, 200_000), 0, 1) * 511.0).astype(np.float32)
+    expected = ndimage.map_coordinates(texture, [v, u], order=1, mode="nearest")
+    assert np.array_equal(bilinear(texture, v, u).view(np.uint32), expected.view(np.uint32))

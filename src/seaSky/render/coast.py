@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from seaSky.render import physics
-from seaSky.render.geometry import Camera, waterline_elevation
+from seaSky.render.geometry import Camera, degrees, radians, waterline_elevation
 from seaSky.render.noise import fractal_noise, noise_1d
 from seaSky.render.params import AtmosphereParams, CoastParams
 
@@ -41,7 +41,7 @@ def coast_layers(
     e_front = waterline_elevation(d_front, cam_height_m, dip_rad, horizon_m)[0]
     top = np.radians(coast.land_height_deg)
     grid = np.linspace(-0.5, 0.5, 512)
-    az_deg = np.degrees(az)
+    az_deg = degrees(az)
     in_front = np.abs(az_deg - coast.land_centre_deg) < coast.land_width_deg / 2
     n = coast.land_layers
     layers = []
@@ -136,9 +136,7 @@ def calm_water(coast: CoastParams, az: np.ndarray, dist: np.ndarray, d_front: fl
     extent (soft at its ends)."""
     width_m = np.float32(coast.calm_width * d_front)
     out_front = np.maximum(np.float32(d_front) - dist, np.float32(0.0))
-    along = np.abs(np.degrees(az) - np.float32(coast.land_centre_deg)) / np.float32(
-        0.5 * coast.land_width_deg
-    )
+    along = np.abs(degrees(az) - np.float32(coast.land_centre_deg)) / np.float32(0.5 * coast.land_width_deg)
     inside = np.clip((1.0 - along) * 5.0, 0.0, 1.0)
     fade = np.clip((width_m - out_front) / (np.float32(0.3) * width_m), 0.0, 1.0)
     return (fade * fade * (3 - 2 * fade) * inside).astype(np.float32)
@@ -152,14 +150,17 @@ def coast_mirror(
     dist: np.ndarray,
     d_front: float,
     calm: np.ndarray,
+    top: int = 0,
 ):
     """The water's mirror image of a near coast, as a function of the mirrored rays' elevation (deg) giving
     (radiance, hit) like a harbour's mirror: a ray leaving the water at ``dist`` at that elevation meets the
     coast's plane at ``d_front`` at a height whose elevation seen from the camera is looked up in the
     painted ``land`` radiance, shifted up the frame (roll included) from the water pixel. Only the calm water
-    (``calm`` > 0.5) mirrors it: rough water smears the image into the mean it has with the sky."""
+    (``calm`` > 0.5) mirrors it: rough water smears the image into the mean it has with the sky.
+    ``elev``, ``dist`` and ``calm`` (and the mirror's argument) may hold the rows ``top``.. of the frame
+    only; ``land`` and ``coast_mask`` are the whole frame's."""
     height, width = elev.shape
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    ys, xs = np.mgrid[top : top + height, 0:width].astype(np.float32)
     roll = math.radians(cam.roll_deg)
     sin_r, cos_r = np.float32(math.sin(roll)), np.float32(math.cos(roll))
     front = (dist < np.float32(d_front)) & (calm > 0.5)
@@ -167,7 +168,7 @@ def coast_mirror(
     solid = coast_mask.astype(np.float32)
 
     def mirror(refl_elev_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rise = run * np.tan(np.radians(refl_elev_deg)) - np.float32(cam.height_m)
+        rise = run * np.tan(radians(refl_elev_deg)) - np.float32(cam.height_m)
         up = (np.arctan(rise / np.float32(d_front)) - elev) * np.float32(cam.focal_px)
         map_x, map_y = xs - sin_r * up, ys - cos_r * up
         radiance = cv2.remap(land, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

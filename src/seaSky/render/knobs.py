@@ -209,7 +209,8 @@ class SceneConfig:
         unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
             raise ConfigError(f"unknown scene knob(s) {unknown}; see {PRESET_DIR / 'default.yaml'}")
-        return cls(**{**_read_preset("default"), **values})
+        complete = len(values) == len(dataclasses.fields(cls))  # every knob given: no file to read
+        return cls(**{**({} if complete else _read_preset("default")), **values})
 
     def to_dict(self) -> dict:
         """Plain dict (lists for ranges and sizes), as written into dataset.json."""

@@ -247,8 +247,16 @@ class SceneParams:
         """Flat dict of every parameter by its field name (the ``meta.csv`` columns), stage by stage."""
         meta: dict = {}
         for group in dataclasses.fields(self):
-            meta.update(dataclasses.asdict(getattr(self, group.name)))
+            meta.update(_fields(getattr(self, group.name)))
         return meta
+
+
+def _fields(group) -> dict:
+    """``dataclasses.asdict(group)``, without its deep copies where every value is a plain scalar."""
+    values = {f.name: getattr(group, f.name) for f in dataclasses.fields(group)}
+    if all(v is None or isinstance(v, (bool, int, float, str)) for v in values.values()):
+        return values
+    return dataclasses.asdict(group)
 
 
 @dataclass(frozen=True)

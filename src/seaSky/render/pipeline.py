@@ -130,9 +130,11 @@ def _coast_water(
     coast_mask: np.ndarray,
     e_front: float,
     reflected,
+    top: int = 0,
 ) -> tuple:
     """Haze over the coast's foot (in ``sky``, in place), and the calm water in front of a near coast with
-    its mirror of the coast: (mirror or None, calm or None)."""
+    its mirror of the coast: (mirror or None, calm or None), both for the rows ``top``.. of the frame (those
+    of ``plane``; ``elev`` and ``az`` are the whole frame's)."""
     c, atm = params.coast, params.atmosphere
     d_front = c.land_distance_factor * cam.horizon_distance_m
     if c.haze_depth > 0:
@@ -143,8 +145,19 @@ def _coast_water(
         haze_foot(sky, coast_mask, elev, e_front, c, target)
     if c.calm_width <= 0 or e_front >= -cam.dip_rad:
         return None, None
-    calm = calm_water(c, az, plane.dist, d_front)
-    return coast_mirror(sky, coast_mask, cam, elev, plane.dist, d_front, calm), calm
+    calm = calm_water(c, az[top:], plane.dist, d_front)
+    return coast_mirror(sky, coast_mask, cam, elev[top:], plane.dist, d_front, calm, top), calm
+
+
+def row_bands(sea_geom: np.ndarray) -> tuple[int, int]:
+    """(top, end): the sea (of the geometry: below the horizon) lies on the rows top.. (at least the last
+    row), the sky on the rows ..end (at least the first row). Each is rendered there only."""
+    height = sea_geom.shape[0]
+    sea = np.flatnonzero(sea_geom.any(axis=1))
+    sky = np.flatnonzero(~sea_geom.all(axis=1))
+    top = min(int(sea[0]) if sea.size else height, height - 1)
+    end = max(int(sky[-1]) + 1 if sky.size else 0, 1)
+    return top, end
 
 
 def render_params(
@@ -166,42 +179,58 @@ def render_params(
     sea_geom = np.arange(height, dtype=np.float64)[:, None] > sea_sky_rows[None, :]
     floating = sample_objects(rng, cfg, params, cam.horizon_distance_m) + list(frame.objects)
 
-    sky, reflected = surfaces.sky_radiance(rng, atm, elev, az, cam.focal_px)
+    # the water is rendered on the rows that hold sea only, the sky on those that show some (below them,
+    # sea, or a coast or quay painted over the sky), unless calm water may mirror a coast (its mirror looks
+    # the sky up anywhere): every step there is per pixel, the noise fields are drawn for the whole frame,
+    # so the pixels hold the same numbers as when rendering every row
+    top, sky_end = row_bands(sea_geom)
+    if params.coast.land and params.coast.calm_width > 0:
+        sky_end = height
+    band = slice(top, None)
+    sky, reflected = surfaces.sky_radiance(rng, atm, elev[:sky_end], az[:sky_end], cam.focal_px)
+    if sky_end < height:  # rows no pixel shows, but the coast and quays are painted into
+        sky = np.concatenate([sky, np.zeros((height - sky_end, width), sky.dtype)])
     b_atm = float(physics.planck(atm.atm_temp_k))
     obj = np.zeros((height, width), bool)
     # air path between camera and water: clear-air extinction plus fog, emitting like the lower atmosphere
     k_ext = atm.extinction_per_m
     b_path = np.float32(float(physics.planck(atm.air_temp_k)) if atm.fog else b_atm)
-    plane = geometry.water_plane(cam, elev, az)
+    plane = geometry.water_plane(cam, elev[band], az[band])
     front_waterline, mirror, calm = None, None, None
     if params.coast.land:
         coast_rng = rng if frame.coast_rng is None else frame.coast_rng
         front_waterline = paint_coast(coast_rng, params.coast, atm, cam, elev, az, sky, obj, b_atm)
         if front_waterline is not None:
             floating = [o for o in floating if not behind_coast(o, params.coast, cam.horizon_distance_m)]
-            mirror, calm = _coast_water(params, cam, elev, az, plane, sky, obj, front_waterline, reflected)
+            mirror, calm = _coast_water(
+                params, cam, elev, az, plane, sky, obj, front_waterline, reflected, top
+            )
     coast = obj.copy()
     structures = []
     if params.harbour.harbour:
         harbour_scene = harbour.HarbourScene.sample(streams.harbour, cfg, params, b_path)
         structures = harbour_scene.draw(cam, elev, az, sky, obj)
         floating = harbour_scene.with_moored_boats(streams.harbour, params, floating)
-        mirror = harbour_scene.mirror(az, plane.dist)
+        mirror = harbour_scene.mirror(az[band], plane.dist)
     surf = beach = None
     if params.shore.shore:
-        surf, beach = shore.surf_foam(streams.shore, params.shore, plane.gx, plane.gz, plane.fz)
-        beach &= sea_geom
+        surf, beach_band = shore.surf_foam(streams.shore, params.shore, plane.gx, plane.gz, plane.fz, top)
+        beach = np.zeros((height, width), bool)
+        beach[band] = beach_band & sea_geom[band]
         floating = [o for o in floating if not shore.on_beach(o, params.shore)]
     sea = surfaces.sea_radiance(
-        rng, sea_params, cam, elev, az, reflected, floating, plane, surf, params.glare, mirror, frame.time_s,
-        streams.texture, calm, params.coast.calm_wind,
+        rng, sea_params, cam, elev[band], az[band], reflected, floating, plane, surf, params.glare, mirror,
+        frame.time_s, streams.texture, calm, params.coast.calm_wind, top,
     )  # fmt: skip
     if beach is not None:
-        sand = shore.beach_radiance(streams.shore, params.shore, atm.air_temp_k, reflected, (height, width))
-        sea = np.where(beach, sand, sea)
+        sand = shore.beach_radiance(
+            streams.shore, params.shore, atm.air_temp_k, reflected, (height, width), top
+        )
+        sea = np.where(beach[band], sand, sea)
     tau = np.exp(-plane.dist * np.float32(k_ext))
     sea = tau * sea + (1 - tau) * b_path
-    radiance = np.where(sea_geom & ~obj, sea, sky).astype(np.float32)
+    radiance = sky.astype(np.float32)  # a copy
+    radiance[band] = np.where(sea_geom[band] & ~obj[band], sea, sky[band])
     if beach is not None:
         obj |= beach
     for o in floating:
@@ -215,7 +244,8 @@ def render_params(
 
     # sensor: optics, fog scattering blur, vignetting, gain, noise
     if atm.fog:
-        far = (1 - tau) * sea_geom + (~sea_geom) * np.float32(1.0)
+        far = np.ones((height, width), np.float32)  # above the sea's rows, as (1 - tau) * 0 + 1
+        far[band] = (1 - tau) * sea_geom[band] + (~sea_geom[band]) * np.float32(1.0)
         radiance = radiance + far * (sensor.blur(radiance, 2.0 + 4.0 / atm.fog_visibility_km) - radiance)
     radiance = sensor.blur(radiance, math.hypot(sens.optics_blur_px, sens.defocus_px))
     if sens.motion_blur_px > 0:

@@ -8,6 +8,8 @@ temporal noise; a few dead pixels per 10^4 are typical before replacement.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -34,10 +36,17 @@ def motion_blur(image: np.ndarray, length_px: float, angle_deg: float) -> np.nda
 
 def vignetting(height: int, width: int, strength: float) -> np.ndarray:
     """Relative response: 1 at the centre, 1 - strength at the corners (radial, cos^4-like)."""
+    return (1 - strength * _radius2(height, width)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _radius2(height: int, width: int) -> np.ndarray:
+    """Half the squared distance from the frame's centre, in half-sizes (read-only: shared)."""
     y = (np.arange(height, dtype=np.float32)[:, None] - (height - 1) / 2) / (height / 2)
     x = (np.arange(width, dtype=np.float32)[None, :] - (width - 1) / 2) / (width / 2)
     r2 = (x * x + y * y) / 2
-    return (1 - strength * r2).astype(np.float32)
+    r2.flags.writeable = False
+    return r2
 
 
 def add_noise(
@@ -52,7 +61,12 @@ def add_noise(
     temporal noise from ``temporal_rng`` when given (a video's frames: new noise, the same pattern)."""
     h, w = counts.shape
     temporal = rng if temporal_rng is None else temporal_rng
-    noisy = counts + temporal.standard_normal((h, w), dtype=np.float32) * np.float32(sigma)
+    noisy = temporal.standard_normal((h, w), dtype=np.float32)
+    noisy *= np.float32(sigma)
+    if counts.dtype == np.float32:
+        np.add(counts, noisy, out=noisy)  # counts + noise, in place
+    else:
+        noisy = counts + noisy
     noisy += (rng.standard_normal(w).astype(np.float32) * np.float32(col_fpn * sigma))[None, :]
     noisy += (rng.standard_normal(h).astype(np.float32) * np.float32(row_fpn * sigma))[:, None]
     return noisy

@@ -18,7 +18,7 @@ import numpy as np
 
 from seaSky.render import physics
 from seaSky.render.floating import FloatingObject
-from seaSky.render.noise import fractal_noise, noise_1d
+from seaSky.render.noise import fractal_noise, frame_noise, noise_1d
 from seaSky.render.params import ShoreParams
 
 ALONG_SPAN_M = 2000.0  # along-shore extent of the 1-D noise profiles (they are sampled by interpolation)
@@ -54,11 +54,13 @@ def surf_foam(
     gx: np.ndarray,
     gz: np.ndarray,
     fz: np.ndarray,
+    top: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Foam cover (0..1) of the surf zone per pixel, and the beach mask (ground nearer than the waterline).
 
     ``gx``, ``gz``: ground coordinates of each pixel on the water plane (m); ``fz``: a pixel's ground
-    length along the view (m), for antialiasing bands narrower than a pixel.
+    length along the view (m), for antialiasing bands narrower than a pixel; ``top``: they hold the rows
+    ``top``.. of the frame (its noise field is drawn for the whole frame).
     """
     across, along = _shore_coordinates(gx, gz, shore.shore_angle_deg)
     line = waterline(rng, shore, along)
@@ -76,7 +78,7 @@ def surf_foam(
         att = np.exp(-0.5 * (fz / np.float32(2.0 * width)) ** 2)
         foam = np.maximum(foam, att * band * cover + (1 - att) * np.float32(0.3 * shore.surf_foam))
     in_surf = (across >= line) & (across < line + np.float32(shore.surf_width_m))
-    bubbly = np.float32(0.15 * shore.surf_foam) * np.clip(1.0 + 0.5 * fractal_noise(rng, *gx.shape), 0, 2)
+    bubbly = np.float32(0.15 * shore.surf_foam) * np.clip(1.0 + 0.5 * frame_noise(rng, gx.shape, top), 0, 2)
     foam = np.where(in_surf, np.maximum(foam, bubbly), foam)
     return np.clip(foam, 0.0, 1.0).astype(np.float32), beach
 
@@ -88,14 +90,20 @@ def on_beach(obj: FloatingObject, shore: ShoreParams) -> bool:
 
 
 def beach_radiance(
-    rng: np.random.Generator, shore: ShoreParams, air_temp_k: float, reflected_sky, shape: tuple[int, int]
+    rng: np.random.Generator,
+    shore: ShoreParams,
+    air_temp_k: float,
+    reflected_sky,
+    shape: tuple[int, int],
+    top: int = 0,
 ) -> np.ndarray:
     """Radiance of wet sand: emissivity ~0.96 at the sand's temperature, with patches (wet and dry,
     pebbles, weed) of a kelvin or two, plus the sky it reflects (``reflected_sky(zenith_deg)``, seen
-    at about 60 degrees from the zenith)."""
+    at about 60 degrees from the zenith); of the frame's rows ``top``.. (``shape``: the whole frame's)."""
     texture = fractal_noise(rng, *shape, base_cells=8, octaves=4, persistence=0.6, aspect=3.0)
+    smooth = cv2.GaussianBlur(texture, (0, 0), 1.0)[top:]
+    texture = texture[top:]
     temp = np.float32(air_temp_k + shore.beach_temp_offset_k) + np.float32(shore.beach_texture_k) * texture
-    smooth = cv2.GaussianBlur(texture, (0, 0), 1.0)
     emissivity = np.float32(0.96) + np.float32(0.02) * np.tanh(smooth)
-    sky = reflected_sky(np.full(shape, 60.0, np.float32))
+    sky = reflected_sky(np.full(texture.shape, 60.0, np.float32))
     return emissivity * physics.planck(temp).astype(np.float32) + (1 - emissivity) * sky

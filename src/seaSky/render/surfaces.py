@@ -12,8 +12,8 @@ import numpy as np
 
 from seaSky.render import physics
 from seaSky.render.floating import FloatingObject
-from seaSky.render.geometry import Camera, WaterPlane
-from seaSky.render.noise import fractal_noise, periodic_noise
+from seaSky.render.geometry import Camera, WaterPlane, degrees
+from seaSky.render.noise import frame_noise, periodic_noise, quantile
 from seaSky.render.params import AtmosphereParams, GlareParams, SeaParams
 
 GRAVITY = 9.81  # m/s^2
@@ -49,13 +49,13 @@ def sky_radiance(
         return physics.sky_emissivity(zenith_deg, eps_z) * np.float32(b_atm)
 
     e = np.maximum(elev, np.float32(1e-4))
-    zen = np.float32(90.0) - np.degrees(e)
+    zen = np.float32(90.0) - degrees(e)
     sky = clear(zen)
     ext_m = atm.extinction_km * 1000.0
     b_cloud = float(physics.planck(atm.cloud_temp_k))
     if atm.clouds:
         tex = periodic_noise(rng, 256, slope=2.8, k_min=1.0)
-        thr = float(np.quantile(tex, 1 - atm.cloud_cover))
+        thr = quantile(tex, 1 - atm.cloud_cover)
         texel = rng.uniform(40.0, 120.0) * (atm.cloud_base_m / 1000.0) ** 0.5
         tan_e = np.tan(e)
         r = np.minimum(np.float32(atm.cloud_base_m) / tan_e, np.float32(200e3))
@@ -101,6 +101,7 @@ def sea_radiance(
     texture_rng: np.random.Generator | None = None,
     calm: np.ndarray | None = None,
     calm_wind: float = 1.0,
+    top: int = 0,
 ) -> np.ndarray:
     """Sea radiance per pixel (meaningful below the horizon) on the water ``plane``; ``surf``: the foam
     cover of a surf zone (:mod:`seaSky.render.shore`), or None; ``glare``: a broad bright source mirrored
@@ -109,7 +110,8 @@ def sea_radiance(
     the swell's clock (each component travels at its deep-water phase speed, omega = sqrt(g k));
     ``texture_rng``: the stream of the perspective streaks (``sea.streaks``); ``calm``: 0..1 per pixel, water
     calmed in the lee of a coast (smaller slopes, the emissivity of ``calm_wind`` x the wind), or
-    None."""
+    None; ``top``: the per-pixel arrays hold the rows ``top``.. of the frame (its noise fields are drawn
+    for the whole frame, so the rows hold the same numbers as when rendering all of it)."""
     dip, d_h = cam.dip_rad, cam.horizon_distance_m
     beta = np.maximum(-elev - np.float32(dip), np.float32(0.0))
     gx, gz, fz, fx = plane.gx, plane.gz, plane.fz, plane.fx
@@ -137,15 +139,16 @@ def sea_radiance(
         streak = perspective_streaks(texture_rng, beta * np.float32(cam.focal_px), az, cam.focal_px, sea)
         s_view += np.float32(sea.streak_slope * cm_sigma) * streak * (1 - att_t)
     else:
-        streak = fractal_noise(
-            rng, *elev.shape, base_cells=2, octaves=6, persistence=0.7, aspect=6.0, work_scale=2
+        streak = frame_noise(
+            rng, elev.shape, top, base_cells=2, octaves=6, persistence=0.7, aspect=6.0, work_scale=2
         )
         s_view += np.float32(0.25 * cm_sigma) * streak * (1 - att_t)
     if calm is not None:
         s_view *= 1 - np.float32(0.95) * calm
         s_cross *= 1 - np.float32(0.95) * calm
-    tilt = np.degrees(np.arctan(s_view))
-    theta_inc = np.float32(90.0) - np.degrees(beta)
+    tilt = degrees(np.arctan(s_view))
+    beta_deg = degrees(beta)
+    theta_inc = np.float32(90.0) - beta_deg
     eps = physics.sea_emissivity(np.clip(theta_inc - tilt, 0, 90), sea.wind_ms)
     if calm is not None:
         still = physics.sea_emissivity(np.clip(theta_inc - tilt, 0, 90), calm_wind * sea.wind_ms)
@@ -155,16 +158,16 @@ def sea_radiance(
         # the calmer water there has a lower grazing-angle emissivity and mirrors the sky better (bands in
         # perspective)
         stex = periodic_noise(rng, 128, slope=2.6, k_min=1.0)
-        thr = float(np.quantile(stex, 1 - sea.slick_cover))
+        thr = quantile(stex, 1 - sea.slick_cover)
         scale = rng.uniform(30.0, 150.0)  # metres per texel
         slick = _smoothstep((_remap(stex, gx / (4 * scale), gz / scale) - thr) / 0.5)
         att_s = np.exp(-0.5 * (fz / (3 * scale)) ** 2)
         slick = att_s * slick + (1 - att_s) * np.float32(sea.slick_cover)
         calm = physics.sea_emissivity(np.clip(theta_inc - 0.5 * tilt, 0, 90), 0.25 * sea.wind_ms)
         eps = eps + slick * (calm - eps)
-    refl_elev = np.clip(np.degrees(beta) + 2 * tilt, 0.0, 90.0)
+    refl_elev = np.clip(beta_deg + 2 * tilt, 0.0, 90.0)
     b_sea = float(physics.planck(sea.sea_temp_k))
-    skin = fractal_noise(rng, *elev.shape, base_cells=3, octaves=4, aspect=4.0, work_scale=4)
+    skin = frame_noise(rng, elev.shape, top, base_cells=3, octaves=4, aspect=4.0, work_scale=4)
     b_skin = np.float32(b_sea) + np.float32(physics.dplanck_dt(sea.sea_temp_k) * sea.skin_temp_var_k) * skin
     if sea.side_k > 0:  # a cooler current or upwelling at one side of the view
         side = np.tanh(az * np.float32(sea.side_sign / math.radians(0.3 * cam.hfov_deg)))
@@ -178,7 +181,7 @@ def sea_radiance(
     foam = np.zeros_like(elev)
     if sea.foam:
         ftex = periodic_noise(rng, 128, slope=2.2, k_min=2.0)
-        thr = float(np.quantile(ftex, 1 - sea.foam_cover))
+        thr = quantile(ftex, 1 - sea.foam_cover)
         fs = rng.uniform(0.3, 1.2)
         raw = _smoothstep((_remap(ftex, gx / (5 * fs), gz / fs) - thr) / 0.6)
         att_f = np.exp(-0.5 * (fz / (2 * fs)) ** 2)
@@ -205,7 +208,7 @@ def sea_radiance(
     radiance = radiance + foam * (foam_l - radiance)
     # glint of the sun (and bright sky) on the facets: a glitter path of patches below the sun
     if sea.glint or (glare is not None and glare.glare):
-        refl_az = np.degrees(az) + 2 * np.degrees(np.arctan(s_cross))
+        refl_az = degrees(az) + 2 * degrees(np.arctan(s_cross))
     if sea.glint:
         sig = max(math.degrees(cm_sigma) * 0.7, 1.0)
         gain = float(physics.planck(sea.sea_temp_k + sea.glint_strength_k) - b_sea)

@@ -61,6 +61,10 @@ def horizon_contrast(
     dist = np.arange(h, dtype=np.float32)[:, None] - rows[None, :].astype(np.float32)
     sea_band = (dist > 0) & (dist <= band) & (mask == 1)
     sky_band = (dist < 0) & (dist >= -band) & (mask == 0) & ~obj
+    # the rows around the horizon only: the same pixels, in the same order
+    live = np.flatnonzero((sea_band | sky_band).any(axis=1))
+    near = slice(int(live[0]), int(live[-1]) + 1) if live.size else slice(0, 0)
+    sea_band, sky_band, clean = sea_band[near], sky_band[near], clean[near]
     diffs = []
     for cols in np.array_split(np.arange(w), min(segments, w)):
         a, b = sea_band[:, cols], sky_band[:, cols]
