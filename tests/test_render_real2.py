@@ -51,12 +51,17 @@ def _waterline_band(scene, rows: range) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize(
-    "knob", ["faint_horizon_prob", "water_only_prob", "coast_calm_prob", "coast_haze_prob", "own_cabin_prob"]
-)
+    "knob",
+    [
+        "faint_horizon_prob", "faint_shore_prob", "water_only_prob", "coast_calm_prob", "coast_haze_prob",
+        "own_cabin_prob",
+    ],
+)  # fmt: skip
 def test_each_feature_draws_from_its_own_stream(knob: str) -> None:
     # scenes without the feature are the same bytes whether it is possible or not
     flag = {
         "faint_horizon_prob": lambda m: m["faint"],
+        "faint_shore_prob": lambda m: m["faint"],
         "water_only_prob": lambda m: m["water_only"],
         "coast_calm_prob": lambda m: m["calm_width"] > 0,
         "coast_haze_prob": lambda m: m["haze_depth"] > 0,
@@ -256,3 +261,30 @@ def test_own_decks_cabins_and_people_are_not_sea_and_the_water_past_them_is() ->
         assert (b.meta["y_left"], b.meta["y_right"]) == (a.meta["y_left"], a.meta["y_right"])
         sea_sky = (a.mask == 1).sum()
         assert b.meta["own_vessel_fraction"] > 0 and (b.mask == 1).sum() < sea_sky
+
+
+def test_faint_horizons_in_shore_views_keep_mask_and_truth_and_lower_the_contrast() -> None:
+    # a beach camera at dusk: the surf's foam bands below a far horizon that only texture tells
+    on = replace(DEFAULT, shore_prob=1.0, harbour_prob=0.0, faint_horizon_prob=0.0, faint_shore_prob=1.0)
+    off = replace(on, faint_shore_prob=0.0)
+    faint, plain = [], []
+    for seed in range(8):
+        a, b = render_scene(seed, W, H, off), render_scene(seed, W, H, on)
+        _same_truth(a, b)
+        assert b.meta["shore"] and b.meta["faint"] and not a.meta["faint"]
+        assert abs(b.meta["atm_temp_k"] - b.meta["sea_temp_k"]) <= 0.6 + 1e-9
+        assert max(boundary_errors(b), default=-1) <= 0
+        faint.append(b.meta["horizon_contrast_sigma"])
+        plain.append(a.meta["horizon_contrast_sigma"])
+    assert np.median(faint) < 0.5 * np.median(plain)
+    shore = shore_views("real3", 400)
+    assert 0.15 * 400 <= len(shore) <= 0.35 * 400
+    assert 0.45 <= np.mean([p.atmosphere.faint for p in shore]) <= 0.75
+    assert not any(p.atmosphere.faint for p in shore_views("real2"))  # faint_shore_prob 0 there
+
+
+def shore_views(preset: str, n: int = 200) -> list:
+    """Scene parameters of the shore views among the first ``n`` scenes of a preset at 320x256."""
+    cfg = load_preset(preset)
+    scenes = (sample_scene_params(np.random.default_rng(s), cfg, 320, 256, Streams.of(s)) for s in range(n))
+    return [p for p in scenes if p.shore.shore]

@@ -110,6 +110,7 @@ class SceneConfig:
     coast_haze_height: Range
     # faint horizons: a humid marine layer at the sea's temperature
     faint_horizon_prob: float
+    faint_shore_prob: float
     faint_step_k: Range
     faint_extinction_km: Range
     # texture of sea and clouds

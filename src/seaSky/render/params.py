@@ -642,10 +642,14 @@ def apply_faint_horizon(rng: np.random.Generator, cfg: SceneConfig, params: Scen
     """A faint horizon (from its own random stream): a humid marine layer brings the lower atmosphere to the
     sea's temperature (within ``faint_step_k``) and shortens the extinction length, so the near-horizon
     sky (emissivity ~1 there) and the far sea (grazing emissivity falling, mirroring that sky, seen
-    through the haze) are nearly equally bright. Not in shore, harbour or water-only views."""
+    through the haze) are nearly equally bright. In ``faint_horizon_prob`` of the open views and
+    ``faint_shore_prob`` of the shore views (a beach camera: the surf's bright foam bands below a horizon
+    that only texture tells); not in harbour or water-only views."""
     on = bool(rng.random() < cfg.faint_horizon_prob)
     step, extinction_km = uniform(rng, cfg.faint_step_k), log_uniform(rng, cfg.faint_extinction_km)
-    if not on or params.shore.shore or params.harbour.harbour or params.camera.water_only:
+    if params.shore.shore:
+        on = bool(rng.random() < cfg.faint_shore_prob)  # drawn last: the other scenes keep their numbers
+    if not on or params.harbour.harbour or params.camera.water_only:
         return params
     atm = dataclasses.replace(
         params.atmosphere,
