@@ -41,10 +41,10 @@ docs: $(STAMP) ## the docs site -> site/ (mkdocs build --strict: a broken link o
 	$(VENV)/bin/mkdocs build --strict
 
 lint: $(STAMP) ## ruff
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check .
 
 format: $(STAMP) ## ruff fix + format
-	$(VENV)/bin/ruff check --fix src tests benchmarks
+	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format src tests benchmarks
 
 bench: $(STAMP) ## speed benchmarks: rendering, prediction, models, start-up, busy machine, int8 -> benchmarks/results.md (ARGS="--budget-s 120")
