@@ -56,12 +56,14 @@ bench: $(STAMP) ## speed benchmarks: rendering, prediction, models, start-up, bu
 preview: $(STAMP) ## contact sheet of synthetic scenes -> docs/images/synthetic_preview.png
 	$(PY) -m seaSky.render preview=true out_dir=data/preview preview_path=docs/images/synthetic_preview.png overwrite=true
 
-pretrained: $(STAMP) ## train the shipped model (pretrained, anneal, real2, settle; weights averaged 2:2:1) and install it; on a GPU: ARGS="trainer=gpu data.num_workers=14"
+pretrained: $(STAMP) ## train the shipped model (pretrained, anneal, real2, settle averaged 2:2:1; real3 from there, averaged 3:1) and install it; on a GPU: ARGS="trainer=gpu data.num_workers=14"
 	$(PY) -m seaSky.train experiment=pretrained hydra.run.dir=outputs/pretrained $(ARGS)
 	$(PY) -m seaSky.train experiment=pretrained_anneal hydra.run.dir=outputs/pretrained-anneal init_from=$$($(BEST) outputs/pretrained)
 	$(PY) -m seaSky.train experiment=pretrained_real2 hydra.run.dir=outputs/pretrained-real2 init_from=$$($(BEST) outputs/pretrained-anneal)
 	$(PY) -m seaSky.train experiment=pretrained_settle hydra.run.dir=outputs/pretrained-settle init_from=$$($(BEST) outputs/pretrained-real2)
-	$(PY) -m seaSky.pretrained outputs/pretrained-anneal outputs/pretrained-real2 outputs/pretrained-settle --weights 2 2 1
+	$(PY) -m seaSky.pretrained outputs/pretrained-anneal outputs/pretrained-real2 outputs/pretrained-settle --weights 2 2 1 --target outputs/pretrained-221
+	$(PY) -m seaSky.train experiment=pretrained_real3 hydra.run.dir=outputs/pretrained-real3 init_from=outputs/pretrained-221/model.ckpt
+	$(PY) -m seaSky.pretrained outputs/pretrained-221/model.ckpt outputs/pretrained-real3 --weights 3 1
 	# the held-out test split of the default scenes (data.n=3000 seed 0: the anneal and settle runs' test split)
 	$(PY) -m seaSky.evaluate ckpt_path=src/seaSky/pretrained/model.ckpt data.n=3000 data.bit_depth=8 hydra.run.dir=outputs/pretrained-eval overwrite=true review=false
 	cp outputs/pretrained-eval/results.json src/seaSky/pretrained/evaluation.json

@@ -17,7 +17,7 @@ Sources: synthetic 8-bit default scenes (seed 2, held out from training; the hor
 labelled dev frames (their lines) and every 5th frame of the shared sequence (the shipped model's
 horizon). p10 / p50 / p90 over frames.
 
-    python benchmarks/realism.py [--n 200] [--presets default real2] [--table PATH]
+    python benchmarks/realism.py [--n 200] [--presets default real2 real3] [--table PATH]
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def table(sources: dict[str, dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="synthetic scenes")
-    parser.add_argument("--presets", nargs="+", default=["default", "real2"])
+    parser.add_argument("--presets", nargs="+", default=["default", "real2", "real3"])
     parser.add_argument("--out", type=Path, default=Path("outputs/realism"))
     parser.add_argument("--table", type=Path, default=TABLE)
     args = parser.parse_args()

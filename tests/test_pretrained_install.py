@@ -39,6 +39,21 @@ def test_install_averages_checkpoints_and_runs(tmp_path) -> None:
     assert (target / "config.yaml").read_text() == "seed: 3\n"
     members = json.loads((target / "metrics.json").read_text())["average_of"]
     assert [m["weight"] for m in members] == [2, 1] and members[1]["results"]["test/dice"] == 0.9
+    assert members[0]["results"] is None
+
+
+def test_averaging_an_installed_model_keeps_its_config_and_history(tmp_path) -> None:
+    first = tmp_path / "first"
+    first.mkdir()
+    _ckpt(first / "model.ckpt", 1.0, 5)
+    (first / "config.yaml").write_text("seed: 1\n")
+    (first / "metrics.json").write_text(json.dumps({"average_of": [{"source": "a"}, {"source": "b"}]}))
+    _ckpt(tmp_path / "b.ckpt", 3.0, 6)
+    target = tmp_path / "installed"
+    install([first / "model.ckpt", tmp_path / "b.ckpt"], target=target, weights=[3, 1])
+    members = json.loads((target / "metrics.json").read_text())["average_of"]
+    assert [m["source"] for m in members[0]["results"]["average_of"]] == ["a", "b"]
+    assert members[1]["results"] is None and (target / "config.yaml").read_text() == "seed: 1\n"
 
 
 def test_install_refuses_mismatched_weights_and_networks(tmp_path) -> None:

@@ -56,10 +56,13 @@ def average_state_dicts(state_dicts: list[dict], weights: list[float]) -> dict:
 
 def _member(source: str | Path) -> tuple[Path, dict | None, Path | None]:
     """A run dir (its best checkpoint, results and config) or a checkpoint file (``pretrained``: the shipped
-    one): (checkpoint, results or None, config.yaml or None)."""
+    one; an installed model brings the metrics.json and config.yaml beside it): (checkpoint, results or
+    None, config.yaml or None)."""
     path = resolve_checkpoint(source)
     if path.is_file():
-        return path, None, None
+        metrics = path.parent / "metrics.json"
+        results = json.loads(metrics.read_text()) if metrics.is_file() else None
+        return path, results, path.parent / "config.yaml"
     if not (path / "results.json").is_file():
         raise DataError(f"{path}: no results.json; is it the run dir of a finished seaSky.train run?")
     results = json.loads((path / "results.json").read_text())
