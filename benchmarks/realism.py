@@ -12,12 +12,14 @@ measured around each frame's horizon (8-bit frames, as cameras ship them).
 - **sea / sky fine texture**: the standard deviation of the band's pixel differences (vertical) over its
   noise-free spread (std of the band after a 5x5 box blur); high: fine texture, low: large blotches.
 - **foam contrast**: (99.5th percentile - median) of the sea band, in noise units: bright breaking waves.
+- **grey span**: the frame's 1st-99th percentile range in grey levels (of 255): how much of the 8-bit
+  range the camera's AGC uses.
 
 Sources: synthetic 8-bit default scenes (seed 2, held out from training; the horizon from meta.csv), the
 labelled dev frames (their lines) and every 5th frame of the shared sequence (the shipped model's
 horizon). p10 / p50 / p90 over frames.
 
-    python benchmarks/realism.py [--n 200] [--presets default real2 real3] [--table PATH]
+    python benchmarks/realism.py [--n 200] [--presets default real2 real3 real4] [--table PATH]
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ DEV = SHARED / "real-ir-horizon-dev"
 SEQUENCE = SHARED / "real-ir-unlabeled"
 TABLE = Path(__file__).with_name("realism.md")
 BAND = 24  # rows of sea / sky measured beside the horizon
-STATS = ("horizon_step", "sky_gradient", "sea_anisotropy", "sky_anisotropy", "sea_fine", "sky_fine", "foam")
+STATS = (
+    "horizon_step", "sky_gradient", "sea_anisotropy", "sky_anisotropy", "sea_fine", "sky_fine", "foam",
+    "grey_span",
+)  # fmt: skip
 
 
 def to_8bit(image: np.ndarray) -> np.ndarray:
@@ -89,6 +94,7 @@ def frame_stats(image: np.ndarray, y_left: float, y_right: float) -> dict | None
         "horizon_step": abs(float(np.mean(below)) - float(np.mean(above))) / sigma,
         "sky_gradient": abs(float(np.mean(far_sky)) - float(np.mean(above))) / sigma,
         "foam": float(np.percentile(sea, 99.5) - np.median(sea)) / sigma,
+        "grey_span": float(np.subtract(*np.percentile(image, (99, 1)))),
     }
     for name, band in (("sea", sea), ("sky", sky)):
         dy, dx = np.diff(band, axis=0), np.diff(band, axis=1)
@@ -147,7 +153,7 @@ def table(sources: dict[str, dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="synthetic scenes")
-    parser.add_argument("--presets", nargs="+", default=["default", "real2", "real3"])
+    parser.add_argument("--presets", nargs="+", default=["default", "real2", "real3", "real4"])
     parser.add_argument("--out", type=Path, default=Path("outputs/realism"))
     parser.add_argument("--table", type=Path, default=TABLE)
     args = parser.parse_args()

@@ -53,6 +53,10 @@ def test_frame_stats_measure_the_step_the_gradient_and_the_streaks() -> None:
     assert faint["sea_anisotropy"] > 3 * blotches["sea_anisotropy"]  # horizontal streaks
     assert 0.5 < blotches["sea_anisotropy"] < 2
     assert realism.frame_stats(_frame(2, True)[:40], 35.0, 35.0) is None  # too little sea in view
+    frame = _frame(60, True)
+    squeezed = 100 + 0.25 * (frame - frame.min())  # the same scene in a quarter of the grey range
+    span = realism.frame_stats(squeezed, 47.5, 47.5)["grey_span"]
+    assert abs(span - 0.25 * strong["grey_span"]) < 1e-3 and strong["grey_span"] > 60
 
 
 def test_dev_scores_measure_each_frame_at_its_own_size(tmp_path: Path) -> None:

@@ -285,6 +285,36 @@ def test_faint_horizons_in_shore_views_keep_mask_and_truth_and_lower_the_contras
 
 def shore_views(preset: str, n: int = 200) -> list:
     """Scene parameters of the shore views among the first ``n`` scenes of a preset at 320x256."""
+    return [p for p in views(preset, n) if p.shore.shore]
+
+
+def test_frames_that_span_part_of_the_8bit_range_keep_counts_mask_and_truth() -> None:
+    # a real camera's AGC at its gain limit: the 8-bit frame spans agc_span grey levels, not 0-255
+    on, off = replace(DEFAULT, agc_span_prob=1.0), replace(DEFAULT, agc_span_prob=0.0)
+    for seed in range(6):
+        a, b = render_scene(seed, W, H, off), render_scene(seed, W, H, on)
+        _same_truth(a, b)
+        assert a.image.tobytes() == b.image.tobytes()  # the counts: the frame only changes
+        low, high = b.meta["output_low"], b.meta["output_high"]
+        assert 30 - 1e-9 <= high - low <= 220 + 1e-9 and low >= 0 and high <= 255
+        frame = b.display()
+        assert np.floor(low) <= frame.min() and frame.max() <= np.ceil(high) + 1
+        assert (a.meta["output_low"], a.meta["output_high"]) == (0.0, 255.0)
+    half = replace(DEFAULT, agc_span_prob=0.5)
+    narrowed = 0
+    for seed in range(12):  # its own stream: the other scenes' frames are the same bytes
+        a, b = render_scene(seed, W, H, off), render_scene(seed, W, H, half)
+        if b.meta["output_high"] - b.meta["output_low"] < 255:
+            narrowed += 1
+        else:
+            assert a.display().tobytes() == b.display().tobytes()
+    assert 2 <= narrowed <= 10
+    spans = [p.pipeline.output_high - p.pipeline.output_low for p in views("real4", 200)]
+    assert 0.35 <= np.mean(np.array(spans) < 255) <= 0.65
+    assert all(s == 255 for s in (p.pipeline.output_high - p.pipeline.output_low for p in views("real3", 50)))
+
+
+def views(preset: str, n: int) -> list:
+    """Scene parameters of the first ``n`` scenes of a preset at 320x256."""
     cfg = load_preset(preset)
-    scenes = (sample_scene_params(np.random.default_rng(s), cfg, 320, 256, Streams.of(s)) for s in range(n))
-    return [p for p in scenes if p.shore.shore]
+    return [sample_scene_params(np.random.default_rng(s), cfg, 320, 256, Streams.of(s)) for s in range(n)]

@@ -22,6 +22,7 @@ LOG_UNIFORM_KNOBS = (
     "land_height_deg", "land_distance_factor", "land_strip_deg", "vessel_length_m", "vessel_distance_m",
     "buoy_distance_m", "agc_plateau", "display_gamma", "shore_camera_height_m", "shore_waterline_m",
     "surf_width_m", "glare_width_deg", "harbour_distance_m", "coast_calm_width", "faint_extinction_km",
+    "agc_span",
 )  # fmt: skip
 
 
@@ -177,6 +178,8 @@ class SceneConfig:
     black_hot_prob: float
     jpeg_prob: float
     jpeg_quality: Range
+    agc_span_prob: float
+    agc_span: Range
     sensor_sizes: list  # [height, width] pairs; empty: the render size
 
     def __post_init__(self) -> None:

@@ -224,6 +224,8 @@ class CameraPipelineParams:
     jpeg_quality: int  # 0: no compression
     sensor_height: int  # the sensor's native size, where the pipeline runs; 0: the render size
     sensor_width: int
+    output_low: float = 0.0  # the grey levels the AGC maps to (apply_agc_span); 0-255: the full range
+    output_high: float = 255.0
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,7 @@ class Streams:
     texture: np.random.Generator
     water_only: np.random.Generator
     own_vessel_extras: np.random.Generator
+    agc_span: np.random.Generator  # new streams go last: the numbers of the others stay as they were
 
     @classmethod
     def of(cls, seed: int) -> Streams:
@@ -602,7 +605,21 @@ def sample_scene_params(
     params = apply_texture(streams.texture, cfg, params)
     params = apply_coast_water(streams.coast_water, cfg, params)
     params = apply_water_only(streams.water_only, cfg, params, width, height)
-    return apply_faint_horizon(streams.faint, cfg, params)
+    params = apply_faint_horizon(streams.faint, cfg, params)
+    return apply_agc_span(streams.agc_span, cfg, params)
+
+
+def apply_agc_span(rng: np.random.Generator, cfg: SceneConfig, params: SceneParams) -> SceneParams:
+    """In ``agc_span_prob`` of the scenes (from its own random stream), the 8-bit frame spans only
+    ``agc_span`` grey levels, placed anywhere in 0-255: an AGC at its gain limit on a dull scene, display
+    headroom, limited-range video. The frame only: counts, mask and horizon truth stay."""
+    on = bool(rng.random() < cfg.agc_span_prob)
+    span = log_uniform(rng, cfg.agc_span)
+    low = float(rng.uniform(0.0, 255.0 - span))
+    if not on:
+        return params
+    pipeline = dataclasses.replace(params.pipeline, output_low=low, output_high=low + span)
+    return dataclasses.replace(params, pipeline=pipeline)
 
 
 def apply_texture(rng: np.random.Generator, cfg: SceneConfig, params: SceneParams) -> SceneParams:
