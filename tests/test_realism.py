@@ -84,3 +84,31 @@ def test_dev_scores_measure_each_frame_at_its_own_size(tmp_path: Path) -> None:
     assert scores["per_frame"] == {"images/a.png": pytest.approx(1.0), "images/b.png": float("inf")}
     assert scores["within_2px"] == 0.5 and scores["lost"] == 1 and scores["median"] == float("inf")
     assert scores["per_kind"]["open_sea_horizon"] == pytest.approx(1.0)
+
+
+def test_water_crops_lie_below_the_waterline_and_are_scored_as_all_sea(tmp_path: Path) -> None:
+    frame = np.zeros((200, 320), np.uint8)
+    frame[:60] = 200  # sky and coast above the waterline (y 50-60), water below
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"f_{i}.png"), frame)
+    lines = tmp_path / "lines.csv"
+    lines.write_text("file,x1,y1,x2,y2\n" + "".join(f"images/f_{i}.png,0,50,319,60\n" for i in range(3)))
+    crops = real_dev.water_crops(tmp_path, lines, every=2)
+    assert len(crops) == 4  # frames 0 and 2, a left and a right crop each
+    height = 200 - (60 + real_dev.WATER_MARGIN_PX)
+    assert all(c.shape == (height, round(1.25 * height)) and c.max() == 0 for c in crops)
+
+    class Result:
+        def __init__(self, mask, horizon):
+            self.mask, self.horizon = mask, horizon
+
+    class Stub:  # the first crop's top quarter called not-sea, with a horizon; the rest all sea
+        def predict(self, images):
+            first = np.ones(images[0].shape, np.uint8)
+            first[: images[0].shape[0] // 4] = 0
+            rest = [Result(np.ones(c.shape, np.uint8), None) for c in images[1:]]
+            return [Result(first, HorizonLine(10.0, 10.0, 2, 2)), *rest]
+
+    scores = real_dev.water_scores(Stub(), crops)
+    assert scores["sea_min"] == pytest.approx(0.75, abs=0.01) and scores["with_horizon"] == 0.25
+    assert scores["sea_mean"] == pytest.approx((3 + scores["sea_min"]) / 4)
