@@ -54,6 +54,9 @@ def test_averaging_an_installed_model_keeps_its_config_and_history(tmp_path) -> 
     members = json.loads((target / "metrics.json").read_text())["average_of"]
     assert [m["source"] for m in members[0]["results"]["average_of"]] == ["a", "b"]
     assert members[1]["results"] is None and (target / "config.yaml").read_text() == "seed: 1\n"
+    install(first / "model.ckpt", target=tmp_path / "copy")  # one installed model: its history nested
+    (copied,) = json.loads((tmp_path / "copy" / "metrics.json").read_text())["average_of"]
+    assert [m["source"] for m in copied["results"]["average_of"]] == ["a", "b"]
 
 
 def test_install_refuses_mismatched_weights_and_networks(tmp_path) -> None:

@@ -60,9 +60,9 @@ def _member(source: str | Path) -> tuple[Path, dict | None, Path | None]:
     None, config.yaml or None)."""
     path = resolve_checkpoint(source)
     if path.is_file():
-        metrics = path.parent / "metrics.json"
+        metrics, config = path.parent / "metrics.json", path.parent / "config.yaml"
         results = json.loads(metrics.read_text()) if metrics.is_file() else None
-        return path, results, path.parent / "config.yaml"
+        return path, results, config if config.is_file() else None
     if not (path / "results.json").is_file():
         raise DataError(f"{path}: no results.json; is it the run dir of a finished seaSky.train run?")
     results = json.loads((path / "results.json").read_text())
@@ -87,12 +87,13 @@ def install(
     if len(ckpts) > 1:
         slim["state_dict"] = average_state_dicts([c["state_dict"] for c in ckpts], weights)
     configs = [config for _, _, config in members if config is not None and config.is_file()]
+    one_run = len(members) == 1 and resolve_checkpoint(sources[0]).is_dir()
     target.mkdir(parents=True, exist_ok=True)
     out = target / "model.ckpt"
     atomic_write(out, lambda tmp: torch.save(slim, tmp))
     if configs:
         shutil.copyfile(configs[0], target / "config.yaml")
-    if len(members) == 1 and members[0][1] is not None:
+    if one_run:
         results = {**members[0][1], "ckpt_best": "model.ckpt", "output_dir": Path(sources[0]).name}
     else:
         results = {"ckpt_best": "model.ckpt", "average_of": [

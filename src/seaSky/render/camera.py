@@ -79,11 +79,8 @@ def camera_output(counts: np.ndarray, p: CameraPipelineParams) -> np.ndarray:
     grey = np.power(grey, np.float32(p.gamma))
     if p.black_hot:
         grey = 1.0 - grey
-    if (p.output_low, p.output_high) == (0.0, 255.0):
-        frame = np.clip(grey * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    else:  # a part of the 8-bit range only (apply_agc_span)
-        span = np.float32(p.output_high - p.output_low)
-        frame = np.clip(np.float32(p.output_low) + grey * span + 0.5, 0, 255).astype(np.uint8)
+    span = np.float32(p.output_high - p.output_low)  # 255 but where apply_agc_span narrowed it
+    frame = np.clip(np.float32(p.output_low) + grey * span + 0.5, 0, 255).astype(np.uint8)
     if p.jpeg_quality > 0:
         ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(p.jpeg_quality)])
         frame = cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE) if ok else frame
